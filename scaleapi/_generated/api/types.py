@@ -9,8 +9,13 @@ from attrs import define
 
 
 class Unset:
+    """The value of a property the server did not send (falsy; repr ``UNSET``)."""
+
     def __bool__(self) -> Literal[False]:
         return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
 
 
 UNSET: Unset = Unset()

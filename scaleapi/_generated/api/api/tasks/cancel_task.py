@@ -358,7 +358,7 @@ PATH: Final = "/task/{task_id}/cancel"
 
 
 def parse_success(
-    response: httpx.Response,
+    data: object,
 ) -> (
     AnnotationTask
     | AudiotranscriptionTask
@@ -367,7 +367,10 @@ def parse_success(
     | DatacollectionTask
     | TranscriptionTask
 ):
-    """Parse the body of a 200 answer; raises (KeyError, TypeError, ValueError, ...) if it does not fit."""
+    """Build the model of a 200 answer from its decoded JSON.
+
+    Raises KeyError, TypeError or ValueError when the data does not fit the schema.
+    """
 
     def _parse_response_200(
         data: object,
@@ -433,6 +436,6 @@ def parse_success(
 
         return componentsschemas_task_type_5
 
-    response_200 = _parse_response_200(response.json())
+    response_200 = _parse_response_200(data)
 
     return response_200

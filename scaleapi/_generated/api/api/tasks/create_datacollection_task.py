@@ -216,8 +216,11 @@ METHOD: Final = "POST"
 PATH: Final = "/task/datacollection"
 
 
-def parse_success(response: httpx.Response) -> DatacollectionTask:
-    """Parse the body of a 200 answer; raises (KeyError, TypeError, ValueError, ...) if it does not fit."""
-    response_200 = DatacollectionTask.from_dict(cast("dict[str, Any]", response.json()))
+def parse_success(data: object) -> DatacollectionTask:
+    """Build the model of a 200 answer from its decoded JSON.
+
+    Raises KeyError, TypeError or ValueError when the data does not fit the schema.
+    """
+    response_200 = DatacollectionTask.from_dict(cast("dict[str, Any]", data))
 
     return response_200

@@ -1,0 +1,53 @@
+# Everything a fresh clone needs: `make demo` and `make test` install what they use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_BIN := node_modules/.bin
+SPEC := openapi/scaleapi.yaml
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
+
+.PHONY: install generate check-generated lint lint-spec typecheck test pytest demo bench clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+generate: $(VENV)/.installed
+	$(PY) generator/generate.py
+
+check-generated: $(VENV)/.installed
+	$(PY) generator/generate.py --check
+
+lint-spec: install
+	$(PY) -m openapi_spec_validator $(SPEC)
+	$(NODE_BIN)/spectral lint $(SPEC) --fail-severity=error --quiet
+	$(NODE_BIN)/redocly lint $(SPEC) --format=summary
+
+lint: install lint-spec
+	$(VENV)/bin/ruff check scaleapi tests generator
+	$(VENV)/bin/ruff format --check scaleapi tests generator
+
+typecheck: install
+	$(VENV)/bin/mypy --strict scaleapi
+	$(NODE_BIN)/pyright scaleapi
+
+pytest: install
+	$(PY) -m pytest -q
+
+test: lint typecheck check-generated pytest
+
+demo: install
+	$(PY) -m scaleapi._demo
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,27 @@
+"""Every tunable of the client in one place."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import httpx
+
+DEFAULT_BASE_URL: Final = "https://api.scale.com/v1"
+API_KEY_ENV: Final = "SCALE_API_KEY"
+BASE_URL_ENV: Final = "SCALE_BASE_URL"
+LOG_ENV: Final = "SCALE_LOG"
+
+# Connect quickly or fail; give the server a minute to answer (creates can be slow).
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+DEFAULT_READ_TIMEOUT: Final = 60.0
+DEFAULT_TIMEOUT: Final = httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT)
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+DEFAULT_MAX_RETRIES: Final = 2
+INITIAL_RETRY_DELAY: Final = 0.5  # seconds before the first retry
+MAX_RETRY_DELAY: Final = 8.0  # backoff never waits longer than this
+RETRY_JITTER: Final = 0.25  # up to this fraction is taken off each backoff delay
+MAX_RETRY_AFTER: Final = 60.0  # a server asking for a longer wait gets an error, not a sleep
+
+# How much of an unreadable body goes into an exception message.
+BODY_EXCERPT_CHARS: Final = 200
