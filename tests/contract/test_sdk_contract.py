@@ -198,9 +198,9 @@ def test_list_without_filters_sends_no_query(
 def test_missing_required_field_is_the_servers_400(prism_base_url: str, recorder: Recorder) -> None:
     # Prism flags the missing fields as violations (as it should); use a plain client.
     http = httpx.Client(event_hooks={"request": [recorder]})
-    with http, scaleapi.ScaleClient(KEY, base_url=prism_base_url, http_client=http) as c:
-        with pytest.raises(scaleapi.ValidationError) as caught:
-            c.create_categorization_task(callback_url="http://www.example.com/callback")  # type: ignore[call-arg]
+    c = scaleapi.ScaleClient(KEY, base_url=prism_base_url, http_client=http)
+    with http, c, pytest.raises(scaleapi.ValidationError) as caught:
+        c.create_categorization_task(callback_url="http://www.example.com/callback")  # type: ignore[call-arg]
     assert caught.value.code == 400
     assert isinstance(caught.value, scaleapi.ScaleInvalidRequest)
     assert isinstance(caught.value, ValueError)
