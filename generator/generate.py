@@ -33,20 +33,29 @@ def header(tool: str) -> str:
 
 # datamodel-code-generator: TypedDicts of every create's body and of the list query.
 DATAMODEL_ARGS = [
-    "--input-file-type", "openapi",
-    "--openapi-scopes", "schemas", "paths", "parameters",
+    "--input-file-type",
+    "openapi",
+    "--openapi-scopes",
+    "schemas",
+    "paths",
+    "parameters",
     "--use-operation-id-as-name",
-    "--output-model-type", "typing.TypedDict",
-    "--target-python-version", "3.11",
-    "--enum-field-as-literal", "all",
+    "--output-model-type",
+    "typing.TypedDict",
+    "--target-python-version",
+    "3.11",
+    "--enum-field-as-literal",
+    "all",
     "--use-standard-collections",
     "--use-union-operator",
     "--use-schema-description",
     "--use-field-description",
     "--no-use-closed-typed-dict",
     "--disable-timestamp",
-    "--formatters", "ruff-format",
-    "--custom-file-header", header("datamodel-code-generator 0.89.0").rstrip("\n"),
+    "--formatters",
+    "ruff-format",
+    "--custom-file-header",
+    header("datamodel-code-generator 0.89.0").rstrip("\n"),
 ]
 
 
@@ -64,12 +73,18 @@ def generate(out: Path) -> None:
     """Write the whole generated package into the empty folder `out`."""
     work = out.parent / "work"
     run(
-        BIN / "openapi-python-client", "generate",
-        "--path", SPEC,
-        "--config", HERE / "openapi-python-client.yaml",
-        "--custom-template-path", HERE / "templates",
-        "--meta", "none",
-        "--output-path", work / "api",
+        BIN / "openapi-python-client",
+        "generate",
+        "--path",
+        SPEC,
+        "--config",
+        HERE / "openapi-python-client.yaml",
+        "--custom-template-path",
+        HERE / "templates",
+        "--meta",
+        "none",
+        "--output-path",
+        work / "api",
     )
     shutil.copytree(work / "api", out / "api")
     run(BIN / "datamodel-codegen", "--input", SPEC, "--output", out / "params.py", *DATAMODEL_ARGS)
@@ -95,9 +110,7 @@ def differences(a: Path, b: Path) -> list[str]:
     found += [f"differs: {n}" for n in cmp.diff_files]
     # dircmp compares by os.stat signature first; compare contents for certainty.
     found += [
-        f"differs: {n}"
-        for n in cmp.same_files
-        if (a / n).read_bytes() != (b / n).read_bytes()
+        f"differs: {n}" for n in cmp.same_files if (a / n).read_bytes() != (b / n).read_bytes()
     ]
     for name, sub in sorted(cmp.subdirs.items()):
         found += [f"{name}/{line}" for line in differences(a / name, b / name)]
@@ -106,16 +119,23 @@ def differences(a: Path, b: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only compare with scaleapi/_generated/")
+    parser.add_argument(
+        "--check", action="store_true", help="only compare with scaleapi/_generated/"
+    )
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "_generated"
         out.mkdir()
         generate(out)
         if opts.check:
-            stale = differences(out, TARGET) if TARGET.exists() else ["scaleapi/_generated/ missing"]
+            stale = (
+                differences(out, TARGET) if TARGET.exists() else ["scaleapi/_generated/ missing"]
+            )
             if stale:
-                print("scaleapi/_generated/ is out of date with openapi/scaleapi.yaml:", file=sys.stderr)
+                print(
+                    "scaleapi/_generated/ is out of date with openapi/scaleapi.yaml:",
+                    file=sys.stderr,
+                )
                 for line in stale:
                     print(f"  {line}", file=sys.stderr)
                 print("Run `make generate` and commit the result.", file=sys.stderr)
@@ -125,7 +145,9 @@ def main() -> None:
         if TARGET.exists():
             shutil.rmtree(TARGET)
         shutil.copytree(out, TARGET)
-        print(f"generated {sum(1 for p in TARGET.rglob('*') if p.is_file())} files in scaleapi/_generated/")
+        print(
+            f"generated {sum(1 for p in TARGET.rglob('*') if p.is_file())} files in scaleapi/_generated/"
+        )
 
 
 if __name__ == "__main__":
