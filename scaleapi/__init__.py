@@ -1,7 +1,8 @@
 """Typed Python SDK for Scale's task API: ``ScaleClient``, ``Task``, ``Tasklist`` and the
 exceptions, over code generated from the OpenAPI spec."""
 
-from ._client import ScaleClient
+from ._async_client import AsyncScaleClient
+from ._bulk import BulkResult
 from ._exceptions import (
     ScaleBadResponse,
     ScaleConnectionError,
@@ -18,6 +19,7 @@ from ._exceptions import (
     ScaleUnauthorized,
     ValidationError,
 )
+from ._generated.sync_client import ScaleClient
 from ._retry import RetryPolicy
 from ._task import Task, Tasklist
 from ._types import NOT_GIVEN, NotGiven
@@ -25,6 +27,8 @@ from ._version import __version__
 
 __all__ = [
     "NOT_GIVEN",
+    "AsyncScaleClient",
+    "BulkResult",
     "NotGiven",
     "RetryPolicy",
     "ScaleBadResponse",

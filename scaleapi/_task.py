@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import datetime
+import inspect
 from collections.abc import Iterable
-from typing import Any, Generic, Protocol
+from typing import Any, Generic, Protocol, cast
 
 from typing_extensions import TypeVar
 
@@ -72,6 +73,11 @@ class TaskOwner(Protocol):
     def cancel_task(self, task_id: str) -> Task: ...
 
 
+class AsyncTaskOwner(Protocol):
+    async def fetch_task(self, task_id: str) -> Task: ...
+    async def cancel_task(self, task_id: str) -> Task: ...
+
+
 class Task(Generic[P, R]):
     """A task, as the server last described it.
 
@@ -86,11 +92,9 @@ class Task(Generic[P, R]):
 
     _data: dict[str, Any]
     _model: TaskModel[P, R]
-    _owner: TaskOwner | None
+    _owner: object
 
-    def __init__(
-        self, model: TaskModel[P, R], data: dict[str, Any], owner: TaskOwner | None = None
-    ) -> None:
+    def __init__(self, model: TaskModel[P, R], data: dict[str, Any], owner: object = None) -> None:
         object.__setattr__(self, "_model", model)
         object.__setattr__(self, "_data", data)
         object.__setattr__(self, "_owner", owner)
@@ -166,22 +170,41 @@ class Task(Generic[P, R]):
 
     def refresh(self) -> Task[P, R]:
         """Fetch the task again and update this object in place; returns it."""
-        self._replace(self._require_owner().fetch_task(self.id))
+        self._replace(self._sync_owner().fetch_task(self.id))
         return self
 
     def cancel(self) -> Task[P, R]:
         """Cancel the task and update this object in place; returns it."""
-        self._replace(self._require_owner().cancel_task(self.id))
+        self._replace(self._sync_owner().cancel_task(self.id))
+        return self
+
+    async def arefresh(self) -> Task[P, R]:
+        """``refresh()`` for a task from ``AsyncScaleClient``."""
+        self._replace(await self._async_owner().fetch_task(self.id))
+        return self
+
+    async def acancel(self) -> Task[P, R]:
+        """``cancel()`` for a task from ``AsyncScaleClient``."""
+        self._replace(await self._async_owner().cancel_task(self.id))
         return self
 
     def _replace(self, other: Task[Any, Any]) -> None:
         object.__setattr__(self, "_model", other._model)
         object.__setattr__(self, "_data", other._data)
 
-    def _require_owner(self) -> TaskOwner:
-        if self._owner is None:
-            raise RuntimeError("this Task was not made by a ScaleClient; it cannot refresh")
-        return self._owner
+    def _sync_owner(self) -> TaskOwner:
+        owner = self._owner
+        if owner is None:
+            raise RuntimeError("this Task was not made by a client; it cannot update itself")
+        if inspect.iscoroutinefunction(getattr(owner, "fetch_task", None)):
+            raise TypeError("this Task came from AsyncScaleClient: use `await task.arefresh()`")
+        return cast(TaskOwner, owner)
+
+    def _async_owner(self) -> AsyncTaskOwner:
+        owner = self._owner
+        if owner is None or not inspect.iscoroutinefunction(getattr(owner, "fetch_task", None)):
+            raise TypeError("arefresh() and acancel() are for tasks from AsyncScaleClient")
+        return cast(AsyncTaskOwner, owner)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Task) and other.id == self.id

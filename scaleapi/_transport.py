@@ -8,6 +8,7 @@ parsed result or raises a :class:`~scaleapi.ScaleException`. The drivers do the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -307,7 +308,7 @@ def run_sync(
 async def run_async(
     client: httpx.AsyncClient,
     steps: Exchange[T],
-    sleep: Callable[[float], Awaitable[None]],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
     """Drive an exchange with an ``httpx.AsyncClient``."""
     outcome: Outcome = None

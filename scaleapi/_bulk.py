@@ -1,0 +1,117 @@
+"""Creating many tasks at once: a bounded window of concurrent creates, results in order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._exceptions import ScaleException, ScaleInvalidRequest
+from ._generated.params import TaskType
+from ._task import Task
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncScaleClient
+    from ._generated.sync_client import ScaleClient
+
+
+@attrs.frozen
+class BulkResult:
+    """The outcome of one item of a bulk create: its ``task`` or its ``error``."""
+
+    index: int
+    """Position of the item in the input, from 0."""
+    params: Mapping[str, Any]
+    task: Task | None = None
+    error: ScaleException | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+async def _aiter(
+    items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+) -> AsyncGenerator[Mapping[str, Any], None]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
+async def _one(
+    client: AsyncScaleClient, task_type: TaskType, index: int, params: Mapping[str, Any]
+) -> BulkResult:
+    try:
+        task = await client.create_task(task_type, **params)
+    except ScaleException as exc:
+        return BulkResult(index, params, error=exc)
+    return BulkResult(index, params, task=task)
+
+
+async def bulk_create(
+    client: AsyncScaleClient,
+    task_type: TaskType,
+    items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+    concurrency: int,
+) -> AsyncGenerator[BulkResult, None]:
+    """See :meth:`AsyncScaleClient.create_tasks`.
+
+    At most ``concurrency`` creates are started and not yet yielded, so memory and open
+    connections stay bounded whatever the input's size. When the consumer stops early
+    (or is cancelled), the creates still in flight are cancelled and awaited.
+    """
+    if concurrency < 1:
+        raise ScaleInvalidRequest(f"concurrency must be 1 or more, got {concurrency}", 400)
+    window: deque[asyncio.Task[BulkResult]] = deque()
+    source = _aiter(items).__aiter__()
+    index = 0
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(window) < concurrency:
+                try:
+                    params = await source.__anext__()
+                except StopAsyncIteration:
+                    exhausted = True
+                    break
+                window.append(asyncio.create_task(_one(client, task_type, index, params)))
+                index += 1
+            if not window:
+                return
+            yield await window.popleft()
+    finally:
+        for pending in window:
+            pending.cancel()
+        if window:
+            await asyncio.gather(*window, return_exceptions=True)
+
+
+def sync_bulk_create(
+    client: ScaleClient,
+    task_type: TaskType,
+    items: Iterable[Mapping[str, Any]],
+    concurrency: int,
+) -> Iterator[BulkResult]:
+    """See :meth:`ScaleClient.create_tasks`: the async bulk create, driven step by step
+    from this thread (an event loop runs only while the next result is awaited)."""
+    from ._async_client import AsyncScaleClient
+
+    runner = asyncio.Runner()
+    aclient = AsyncScaleClient._like(client)  # pyright: ignore[reportPrivateUsage]
+    results = bulk_create(aclient, task_type, items, concurrency)
+    try:
+        while True:
+            try:
+                yield runner.run(results.__anext__())
+            except StopAsyncIteration:
+                return
+    finally:
+        runner.run(results.aclose())
+        runner.run(aclient.aclose())
+        runner.close()
