@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -88,7 +89,7 @@ def test_iter_tasks_fetches_a_page_only_when_needed(
         assert counter.started == 3
     got = [first, *rest]
     assert len(got) == 250 and {t.id for t in got} == {t.id for t in made if t}
-    assert all(a.created_at >= b.created_at for a, b in zip(got, got[1:], strict=False))
+    assert all(a.created_at >= b.created_at for a, b in itertools.pairwise(got))
 
 
 def test_iter_tasks_follows_offset_without_next_token() -> None:
