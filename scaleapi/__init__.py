@@ -1,8 +1,12 @@
-"""Typed Python SDK for Scale's task API: ``ScaleClient``, ``Task``, ``Tasklist`` and the
-exceptions, over code generated from the OpenAPI spec."""
+"""Typed Python SDK for Scale's task API: ``ScaleClient``, ``AsyncScaleClient``, ``Task``,
+``Tasklist`` and the exceptions, over code generated from the OpenAPI spec.
 
-from ._async_client import AsyncScaleClient
-from ._bulk import BulkResult
+The clients and models load on first use, so ``import scaleapi`` stays cheap.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._exceptions import (
     ScaleBadResponse,
     ScaleConnectionError,
@@ -19,11 +23,24 @@ from ._exceptions import (
     ScaleUnauthorized,
     ValidationError,
 )
-from ._generated.sync_client import ScaleClient
-from ._retry import RetryPolicy
-from ._task import Task, Tasklist
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncScaleClient
+    from ._bulk import BulkResult
+    from ._generated.sync_client import ScaleClient
+    from ._retry import RetryPolicy
+    from ._task import Task, Tasklist
+
+_LAZY = {
+    "AsyncScaleClient": "._async_client",
+    "BulkResult": "._bulk",
+    "RetryPolicy": "._retry",
+    "ScaleClient": "._generated.sync_client",
+    "Task": "._task",
+    "Tasklist": "._task",
+}
 
 __all__ = [
     "NOT_GIVEN",
@@ -52,12 +69,26 @@ __all__ = [
 ]
 
 
-# Show users scaleapi.ScaleClient, not scaleapi._client.ScaleClient.
-def _set_public_module() -> None:
-    for name in __all__:
-        obj = globals()[name]
-        if isinstance(obj, type) and obj.__module__.startswith("scaleapi._"):
-            obj.__module__ = "scaleapi"
+def _public(obj: Any) -> Any:
+    # Show users scaleapi.ScaleClient, not scaleapi._generated.sync_client.ScaleClient.
+    if isinstance(obj, type) and obj.__module__.startswith("scaleapi._"):
+        obj.__module__ = "scaleapi"
+    return obj
 
 
-_set_public_module()
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scaleapi' has no attribute {name!r}")
+    value = _public(getattr(importlib.import_module(module, __name__), name))
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+for _name in __all__:
+    if _name not in _LAZY:
+        _public(globals()[_name])

@@ -7,37 +7,37 @@ arguments, the parsing from the attrs models. Nothing here repeats the spec.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from urllib.parse import quote
 
 import attrs
 
 from ._exceptions import ScaleInvalidRequest
 from ._generated import params as P
-from ._generated.api.api.tasks import (
-    cancel_task,
-    create_annotation_task,
-    create_audiotranscription_task,
-    create_categorization_task,
-    create_comparison_task,
-    create_datacollection_task,
-    create_transcription_task,
-    get_task,
-    list_tasks,
-)
-from ._generated.api.models import TaskList
 from ._retry import CallKind
-from ._task import TaskModel
 from ._transport import Call
 from ._types import as_json_object
+
+if TYPE_CHECKING:
+    from ._generated.api.models import TaskList
+    from ._task import TaskModel
 
 PT = TypeVar("PT")
 RT = TypeVar("RT")
 
-RawTask = tuple[TaskModel[Any, Any], dict[str, Any]]
+RawTask = tuple["TaskModel[Any, Any]", dict[str, Any]]
 """A parsed task: its generated model and the JSON it was built from."""
+
+
+@functools.cache
+def endpoint(name: str) -> ModuleType:
+    """A generated endpoint module, imported on first use (its models with it)."""
+    return importlib.import_module(f"scaleapi._generated.api.api.tasks.{name}")
 
 
 def _keys(typed_dict: type[Any]) -> frozenset[str]:
@@ -46,48 +46,34 @@ def _keys(typed_dict: type[Any]) -> frozenset[str]:
 
 @attrs.frozen
 class Create(Generic[PT, RT]):
-    """The create operation of one task type."""
+    """The create operation of one task type: ``create_<task_type>_task`` in the spec."""
 
     task_type: str
-    method: str
-    path: str
-    fields: frozenset[str]
-    parse_model: Callable[[object], TaskModel[PT, RT]]
+    fields: frozenset[str]  # the keys of the TypedDict that types the method's kwargs
+
+    @property
+    def name(self) -> str:
+        return f"create_{self.task_type}_task"
+
+    @property
+    def method(self) -> str:
+        return cast(str, endpoint(self.name).METHOD)
+
+    @property
+    def path(self) -> str:
+        return cast(str, endpoint(self.name).PATH)
 
     def parse(self, data: Any) -> tuple[TaskModel[PT, RT], dict[str, Any]]:
-        return self.parse_model(data), data
+        return endpoint(self.name).parse_success(data), data
 
 
-def _create(
-    endpoint: Any, params_type: type[Any], parse: Callable[[object], TaskModel[PT, RT]]
-) -> Create[PT, RT]:
-    path: str = endpoint.PATH
-    return Create(path.rsplit("/", 1)[1], endpoint.METHOD, path, _keys(params_type), parse)
-
-
-CATEGORIZATION = _create(
-    create_categorization_task,
-    P.CategorizationTaskCreate,
-    create_categorization_task.parse_success,
-)
-TRANSCRIPTION = _create(
-    create_transcription_task, P.TranscriptionTaskCreate, create_transcription_task.parse_success
-)
-COMPARISON = _create(
-    create_comparison_task, P.ComparisonTaskCreate, create_comparison_task.parse_success
-)
-ANNOTATION = _create(
-    create_annotation_task, P.AnnotationTaskCreate, create_annotation_task.parse_success
-)
-DATACOLLECTION = _create(
-    create_datacollection_task,
-    P.DatacollectionTaskCreate,
-    create_datacollection_task.parse_success,
-)
-AUDIOTRANSCRIPTION = _create(
-    create_audiotranscription_task,
-    P.AudiotranscriptionTaskCreate,
-    create_audiotranscription_task.parse_success,
+CATEGORIZATION: Create[Any, Any] = Create("categorization", _keys(P.CategorizationTaskCreate))
+TRANSCRIPTION: Create[Any, Any] = Create("transcription", _keys(P.TranscriptionTaskCreate))
+COMPARISON: Create[Any, Any] = Create("comparison", _keys(P.ComparisonTaskCreate))
+ANNOTATION: Create[Any, Any] = Create("annotation", _keys(P.AnnotationTaskCreate))
+DATACOLLECTION: Create[Any, Any] = Create("datacollection", _keys(P.DatacollectionTaskCreate))
+AUDIOTRANSCRIPTION: Create[Any, Any] = Create(
+    "audiotranscription", _keys(P.AudiotranscriptionTaskCreate)
 )
 
 CREATES: Mapping[str, Create[Any, Any]] = {
@@ -111,8 +97,9 @@ def parse_task(data: Any) -> RawTask:
         raise TypeError(f"a task must be a JSON object, not {type(data).__name__}")
     kind = obj.get("type")
     op = CREATES.get(kind) if isinstance(kind, str) else None
-    model = op.parse_model(obj) if op is not None else get_task.parse_success(obj)
-    return model, obj
+    if op is not None:
+        return op.parse(obj)
+    return endpoint("get_task").parse_success(obj), obj
 
 
 @attrs.frozen
@@ -122,7 +109,7 @@ class Page:
 
 
 def parse_page(data: Any) -> Page:
-    model = list_tasks.parse_success(data)
+    model: TaskList = endpoint("list_tasks").parse_success(data)
     docs: list[Any] = data["docs"]
     # The page model parsed each task already; pair each with its JSON for Task.
     return Page(model, [(m, d) for m, d in zip(model.docs, docs, strict=True)])
@@ -156,7 +143,7 @@ def create_call(
     auto_unique_id: bool = False,
 ) -> Call[tuple[TaskModel[PT, RT], dict[str, Any]]]:
     """The call that creates a task; only what the caller passed goes on the wire."""
-    name = f"create_{op.task_type}_task"
+    name = op.name
     _check_names(name, params, op.fields)
     body = dict(params)
     if extra_body:
@@ -189,19 +176,21 @@ def find_by_unique_id_call(
 
     return Call(
         f"find task with unique_id {unique_id!r}",
-        list_tasks.METHOD,
-        list_tasks.PATH,
+        endpoint("list_tasks").METHOD,
+        endpoint("list_tasks").PATH,
         parse,
         params={"unique_id": unique_id},
     )
 
 
 def fetch_call(task_id: str) -> Call[RawTask]:
+    get_task = endpoint("get_task")
     path = get_task.PATH.replace("{task_id}", _check_task_id(task_id))
     return Call("fetch_task", get_task.METHOD, path, parse_task)
 
 
 def cancel_call(task_id: str) -> Call[RawTask]:
+    cancel_task = endpoint("cancel_task")
     path = cancel_task.PATH.replace("{task_id}", _check_task_id(task_id))
     return Call("cancel_task", cancel_task.METHOD, path, parse_task, body={})
 
@@ -209,4 +198,5 @@ def cancel_call(task_id: str) -> Call[RawTask]:
 def list_call(filters: Mapping[str, Any], extra_query: Mapping[str, Any] | None) -> Call[Page]:
     _check_names("tasks", filters, LIST_FILTERS, escape="extra_query")
     params = {**filters, **(extra_query or {})}
+    list_tasks = endpoint("list_tasks")
     return Call("tasks", list_tasks.METHOD, list_tasks.PATH, parse_page, params=params)

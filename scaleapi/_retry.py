@@ -12,7 +12,6 @@ A create is retried only where a retry cannot make a second task:
 
 from __future__ import annotations
 
-import email.utils
 import enum
 import random
 import time
@@ -128,6 +127,8 @@ def retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time
         return max(float(value), 0.0)
     except ValueError:
         pass
+    import email.utils  # only an HTTP-date Retry-After needs it
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -6,47 +6,56 @@ import copy
 import datetime
 import inspect
 from collections.abc import Iterable
-from typing import Any, Generic, Protocol, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, cast
 
-from typing_extensions import TypeVar
-
-from ._generated.api.models import (
-    AnnotationParams,
-    AnnotationResponse,
-    AudiotranscriptionParams,
-    AudiotranscriptionResponse,
-    CategorizationParams,
-    CategorizationResponse,
-    ComparisonParams,
-    ComparisonResponse,
-    DatacollectionParams,
-    DatacollectionResponse,
-    TaskStatus,
-    TranscriptionParams,
-    TranscriptionResponse,
-)
 from ._generated.api.types import Unset
 from ._types import as_json_object
 
-AnyParams = (
-    CategorizationParams
-    | TranscriptionParams
-    | ComparisonParams
-    | AnnotationParams
-    | DatacollectionParams
-    | AudiotranscriptionParams
-)
-AnyResponse = (
-    CategorizationResponse
-    | TranscriptionResponse
-    | ComparisonResponse
-    | AnnotationResponse
-    | DatacollectionResponse
-    | AudiotranscriptionResponse
-)
+if TYPE_CHECKING:
+    # Only type checkers need these: the models load when a task is parsed, and the
+    # defaults that let users write plain ``Task`` need typing_extensions.
+    from typing_extensions import TypeVar
 
-P = TypeVar("P", covariant=True, default=AnyParams)
-R = TypeVar("R", covariant=True, default=AnyResponse)
+    from ._generated.api.models import (
+        AnnotationParams,
+        AnnotationResponse,
+        AudiotranscriptionParams,
+        AudiotranscriptionResponse,
+        CategorizationParams,
+        CategorizationResponse,
+        ComparisonParams,
+        ComparisonResponse,
+        DatacollectionParams,
+        DatacollectionResponse,
+        TaskStatus,
+        TranscriptionParams,
+        TranscriptionResponse,
+    )
+
+    AnyParams: TypeAlias = (
+        CategorizationParams
+        | TranscriptionParams
+        | ComparisonParams
+        | AnnotationParams
+        | DatacollectionParams
+        | AudiotranscriptionParams
+    )
+    AnyResponse: TypeAlias = (
+        CategorizationResponse
+        | TranscriptionResponse
+        | ComparisonResponse
+        | AnnotationResponse
+        | DatacollectionResponse
+        | AudiotranscriptionResponse
+    )
+
+    P = TypeVar("P", covariant=True, default=AnyParams)
+    R = TypeVar("R", covariant=True, default=AnyResponse)
+else:
+    from typing import TypeVar
+
+    P = TypeVar("P", covariant=True)
+    R = TypeVar("R", covariant=True)
 
 
 class TaskModel(Protocol[P, R]):

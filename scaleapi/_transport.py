@@ -8,7 +8,6 @@ parsed result or raises a :class:`~scaleapi.ScaleException`. The drivers do the 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -308,9 +307,13 @@ def run_sync(
 async def run_async(
     client: httpx.AsyncClient,
     steps: Exchange[T],
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> T:
     """Drive an exchange with an ``httpx.AsyncClient``."""
+    if sleep is None:
+        import asyncio  # only async users pay for importing it
+
+        sleep = asyncio.sleep
     outcome: Outcome = None
     while True:
         try:

@@ -37,7 +37,25 @@ from ._generated.params import (
     TranscriptionTaskCreate,
     Urgency,
 )
-from ._task import AnyParams, AnyResponse
+
+AnyParams = (
+    CategorizationParams
+    | TranscriptionParams
+    | ComparisonParams
+    | AnnotationParams
+    | DatacollectionParams
+    | AudiotranscriptionParams
+)
+"""The ``params`` model of a task of any type."""
+AnyResponse = (
+    CategorizationResponse
+    | TranscriptionResponse
+    | ComparisonResponse
+    | AnnotationResponse
+    | DatacollectionResponse
+    | AudiotranscriptionResponse
+)
+"""The ``response`` model of a task of any type."""
 
 __all__ = [
     "AlignedWord",

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
 import httpx
 
 from scaleapi import _operations as ops
 from scaleapi._base import BaseClient
-from scaleapi._bulk import BulkResult, sync_bulk_create
 from scaleapi._config import make_settings
 from scaleapi._constants import (
     DEFAULT_LIMITS,
@@ -36,20 +35,23 @@ from scaleapi._retry import RetryPolicy
 from scaleapi._task import Task, Tasklist
 from scaleapi._transport import Call, exchange, run_sync
 from scaleapi._types import NOT_GIVEN, NotGiven, TimeoutTypes
-from scaleapi.types import (
-    AnnotationParams,
-    AnnotationResponse,
-    AudiotranscriptionParams,
-    AudiotranscriptionResponse,
-    CategorizationParams,
-    CategorizationResponse,
-    ComparisonParams,
-    ComparisonResponse,
-    DatacollectionParams,
-    DatacollectionResponse,
-    TranscriptionParams,
-    TranscriptionResponse,
-)
+
+if TYPE_CHECKING:
+    from scaleapi._bulk import BulkResult
+    from scaleapi.types import (
+        AnnotationParams,
+        AnnotationResponse,
+        AudiotranscriptionParams,
+        AudiotranscriptionResponse,
+        CategorizationParams,
+        CategorizationResponse,
+        ComparisonParams,
+        ComparisonResponse,
+        DatacollectionParams,
+        DatacollectionResponse,
+        TranscriptionParams,
+        TranscriptionResponse,
+    )
 
 T = TypeVar("T")
 
@@ -223,6 +225,8 @@ class ScaleClient(BaseClient[httpx.Client]):
         it are done; a failed item carries its exception and does not stop the rest.
         Items are read lazily, so a huge iterable (a file, say) is never held in memory.
         """
+        from scaleapi._bulk import sync_bulk_create  # asyncio loads only when it is used
+
         return sync_bulk_create(self, task_type, items, concurrency)
 
     # -- plumbing -----------------------------------------------------------------
