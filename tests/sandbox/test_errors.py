@@ -1,0 +1,296 @@
+"""400, 401, 404, 405 and 409 answers, and which key sees which task."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from sandbox_helpers import PAYLOADS, basic, make_client
+
+Conforms = Callable[[str, Any], None]
+
+
+def assert_error(answer: httpx.Response, status: int, conforms: Conforms, text: str = "") -> str:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    body = answer.json()
+    conforms("Error", body)
+    assert body["status_code"] == status
+    assert text in body["error"], body["error"]
+    return str(body["error"])
+
+
+def _without(payload: dict[str, Any], name: str) -> dict[str, Any]:
+    return {key: value for key, value in payload.items() if key != name}
+
+
+INVALID_BODIES = [
+    (
+        "categorization",
+        _without(PAYLOADS["categorization"], "attachment"),
+        "Missing parameter: attachment",
+    ),
+    (
+        "categorization",
+        {**PAYLOADS["categorization"], "categories": []},
+        "Invalid parameter categories: must contain at least 1 items",
+    ),
+    (
+        "categorization",
+        {**PAYLOADS["categorization"], "categories": "public"},
+        "Invalid parameter categories: must be array",
+    ),
+    (
+        "categorization",
+        {**PAYLOADS["categorization"], "allow_multiple": "yes"},
+        "Invalid parameter allow_multiple: must be boolean",
+    ),
+    (
+        "categorization",
+        {**PAYLOADS["categorization"], "urgency": "soon"},
+        "Invalid parameter urgency: must be one of",
+    ),
+    ("categorization", {**PAYLOADS["categorization"], "bogus": 1}, "Unknown parameter: bogus"),
+    (
+        "categorization",
+        {**PAYLOADS["categorization"], "attachment_type": "hologram"},
+        "Invalid parameter attachment_type",
+    ),
+    (
+        "categorization",
+        {**PAYLOADS["categorization"], "metadata": []},
+        "Invalid parameter metadata: must be object",
+    ),
+    (
+        "categorization",
+        {**PAYLOADS["categorization"], "unique_id": ""},
+        "Invalid parameter unique_id",
+    ),
+    (
+        "categorization",
+        {**PAYLOADS["categorization"], "callback_url": "not a url"},
+        "Invalid parameter callback_url",
+    ),
+    (
+        "categorization",
+        {**PAYLOADS["categorization"], "category_ids": {"public": 1}},
+        "Invalid parameter category_ids.public: must be string",
+    ),
+    ("transcription", _without(PAYLOADS["transcription"], "fields"), "Missing parameter: fields"),
+    ("transcription", {**PAYLOADS["transcription"], "fields": {}}, "Invalid parameter fields"),
+    (
+        "transcription",
+        {**PAYLOADS["transcription"], "fields": {"a": 1}},
+        "Invalid parameter fields.a: must be string",
+    ),
+    (
+        "comparison",
+        {**PAYLOADS["comparison"], "attachments": ["only one"]},
+        "Invalid parameter attachments: must contain at least 2 items",
+    ),
+    (
+        "annotation",
+        {**PAYLOADS["annotation"], "attachment_type": "video"},
+        "Invalid parameter attachment_type: must be one of ['image']",
+    ),
+    ("annotation", {**PAYLOADS["annotation"], "min_width": -1}, "Invalid parameter min_width"),
+    (
+        "annotation",
+        {**PAYLOADS["annotation"], "examples": [{"image": "x"}]},
+        "Missing parameter: examples[0].correct",
+    ),
+    (
+        "annotation",
+        {**PAYLOADS["annotation"], "examples": [{"correct": True, "image": "x", "why": "?"}]},
+        "Unknown parameter: examples[0].why",
+    ),
+    (
+        "datacollection",
+        {**PAYLOADS["datacollection"], "fields": "hiring_page"},
+        "Invalid parameter fields: must be object",
+    ),
+    (
+        "audiotranscription",
+        {**PAYLOADS["audiotranscription"], "attachment_type": "image"},
+        "Invalid parameter attachment_type",
+    ),
+    (
+        "audiotranscription",
+        {**PAYLOADS["audiotranscription"], "attachment": 7},
+        "Invalid parameter attachment: must be string",
+    ),
+]
+
+
+@pytest.mark.parametrize(("task_type", "body", "message"), INVALID_BODIES)
+def test_invalid_create_names_the_field(
+    client: httpx.Client, conforms: Conforms, task_type: str, body: Any, message: str
+) -> None:
+    assert_error(client.post(f"/task/{task_type}", json=body), 400, conforms, message)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "not valid JSON"),
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'"text"', "must be a JSON object"),
+        (b'{"attachment": NaN}', "not valid JSON"),
+        (b'{"min_width": 1e999}', "not valid JSON"),
+        (b"\xff\xfe\xfa", "not valid JSON"),
+    ],
+)
+def test_bodies_that_are_not_json_objects(
+    client: httpx.Client, conforms: Conforms, content: bytes, message: str
+) -> None:
+    answer = client.post(
+        "/task/annotation", content=content, headers={"content-type": "application/json"}
+    )
+    assert_error(answer, 400, conforms, message)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("bogus=1", "Unknown parameter: bogus"),
+        ("limit=0", "Invalid parameter limit: must be bigger than or equal to 1"),
+        ("limit=101", "Invalid parameter limit: must be smaller than or equal to 100"),
+        ("limit=ten", "Invalid parameter limit: must be integer"),
+        ("offset=-1", "Invalid parameter offset"),
+        ("status=done", "Invalid parameter status: must be one of"),
+        ("type=segmentation", "Invalid parameter type: must be one of"),
+        ("start_time=yesterday", "Invalid parameter start_time: must be date-time"),
+        ("end_time=2020-13-01T00:00:00Z", "Invalid parameter end_time: must be date-time"),
+        ("limit=5&limit=6", "Invalid parameter limit: given more than once"),
+        ("next_token=bm9wZQ", "Invalid parameter next_token"),
+        ("next_token=***", "Invalid parameter next_token"),
+    ],
+)
+def test_invalid_list_queries(
+    client: httpx.Client, conforms: Conforms, query: str, message: str
+) -> None:
+    assert_error(client.get(f"/tasks?{query}"), 400, conforms, message)
+
+
+def test_unknown_query_parameter_on_create(client: httpx.Client, conforms: Conforms) -> None:
+    answer = client.post("/task/datacollection?bogus=1", json=PAYLOADS["datacollection"])
+    assert_error(answer, 400, conforms, "Unknown parameter: bogus")
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer test_abc",
+        "Basic",
+        "Basic !!!not-base64!!!",
+        basic("abc_123"),
+        basic("test_"),
+        basic("TEST_abc"),
+        "Basic " + "dGVzdF9hYmM=",  # "test_abc" with no colon
+    ],
+)
+def test_missing_or_bad_keys_get_401(
+    scale_sandbox_url: str, conforms: Conforms, authorization: str | None
+) -> None:
+    headers = {} if authorization is None else {"authorization": authorization}
+    with make_client(scale_sandbox_url, None) as anonymous:
+        for answer in (
+            anonymous.post(
+                "/task/categorization", json=PAYLOADS["categorization"], headers=headers
+            ),
+            anonymous.get("/task/5774cc78b01249ab09f089dd", headers=headers),
+            anonymous.post("/task/5774cc78b01249ab09f089dd/cancel", json={}, headers=headers),
+            anonymous.get("/tasks", headers=headers),
+        ):
+            assert_error(answer, 401, conforms, "API key")
+
+
+def test_a_password_is_ignored(scale_sandbox_url: str, scale_test_key: str) -> None:
+    with make_client(scale_sandbox_url, None) as c:
+        answer = c.get("/tasks", headers={"authorization": basic(scale_test_key, "secret")})
+    assert answer.status_code == 200
+
+
+def test_unknown_task_is_404(client: httpx.Client, conforms: Conforms) -> None:
+    for answer in (
+        client.get("/task/5774cc78b01249ab09f089dd"),
+        client.post("/task/5774cc78b01249ab09f089dd/cancel", json={}),
+        client.get("/task/not-a-task-id-at-all"),
+    ):
+        assert_error(answer, 404, conforms, "Task with that ID not found.")
+
+
+def test_unknown_paths_are_404_with_an_error_body(client: httpx.Client, conforms: Conforms) -> None:
+    assert_error(client.get("/nothing/here"), 404, conforms)
+    assert_error(client.post("/task/segmentation/extra/bits", json={}), 404, conforms)
+
+
+def test_other_methods_are_405_with_allow(client: httpx.Client, conforms: Conforms) -> None:
+    task_id = client.post("/task/categorization", json=PAYLOADS["categorization"]).json()["task_id"]
+    answer = client.get("/task/categorization")  # the create path, not a task id
+    assert_error(answer, 405, conforms)
+    assert answer.headers["allow"] == "POST"
+    answer = client.delete(f"/task/{task_id}")
+    assert_error(answer, 405, conforms)
+    assert answer.headers["allow"] == "GET"
+    answer = client.post(f"/task/{task_id}")
+    assert answer.status_code == 405
+    assert client.get(f"/task/{task_id}/cancel").headers["allow"] == "POST"
+
+
+def test_each_key_sees_only_its_own_tasks(
+    scale_sandbox_url: str, conforms: Conforms, scale_test_key: str
+) -> None:
+    with (
+        make_client(scale_sandbox_url, scale_test_key) as mine,
+        make_client(scale_sandbox_url, scale_test_key + "-other") as theirs,
+        make_client(scale_sandbox_url, "live" + scale_test_key[4:]) as live_twin,
+    ):
+        task_id = mine.post("/task/categorization", json=PAYLOADS["categorization"]).json()[
+            "task_id"
+        ]
+        assert mine.get(f"/task/{task_id}").status_code == 200
+        for other in (theirs, live_twin):
+            assert_error(other.get(f"/task/{task_id}"), 404, conforms)
+            assert_error(other.post(f"/task/{task_id}/cancel", json={}), 404, conforms)
+            assert other.get("/tasks").json()["total"] == 0
+        assert mine.get("/tasks").json()["total"] == 1
+
+
+def test_unique_id_is_unique_per_key(
+    scale_sandbox_url: str, conforms: Conforms, scale_test_key: str
+) -> None:
+    request = {**PAYLOADS["datacollection"], "unique_id": "order-17"}
+    with (
+        make_client(scale_sandbox_url, scale_test_key) as mine,
+        make_client(scale_sandbox_url, scale_test_key + "-other") as theirs,
+    ):
+        first = mine.post("/task/datacollection", json=request)
+        assert first.status_code == 200
+        assert first.json()["unique_id"] == "order-17"
+        message = assert_error(mine.post("/task/datacollection", json=request), 409, conforms)
+        assert "order-17" in message
+        # Also across types: unique_id is unique per account.
+        other_type = {**PAYLOADS["categorization"], "unique_id": "order-17"}
+        assert_error(mine.post("/task/categorization", json=other_type), 409, conforms)
+        assert theirs.post("/task/datacollection", json=request).status_code == 200
+        page = mine.get("/tasks", params={"unique_id": "order-17"}).json()
+        assert page["total"] == 1
+        assert page["docs"][0]["task_id"] == first.json()["task_id"]
+
+
+def test_unique_ids_with_unusual_characters(client: httpx.Client) -> None:
+    headers = {"content-type": "application/json"}
+    for unique_id in ("a\u0000b", "\ud800", "é ✓ 🙂", "x" * 256):
+        # json.dumps escapes a lone surrogate, which httpx's json= cannot encode.
+        body = json.dumps({**PAYLOADS["datacollection"], "unique_id": unique_id})
+        first = client.post("/task/datacollection", content=body, headers=headers)
+        assert first.status_code == 200
+        assert first.json()["unique_id"] == unique_id
+        again = client.post("/task/datacollection", content=body, headers=headers)
+        assert again.status_code == 409
