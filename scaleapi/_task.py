@@ -6,7 +6,7 @@ import copy
 import datetime
 import inspect
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 
 from ._generated.api.types import Unset
 from ._types import as_json_object
@@ -16,38 +16,8 @@ if TYPE_CHECKING:
     # defaults that let users write plain ``Task`` need typing_extensions.
     from typing_extensions import TypeVar
 
-    from ._generated.api.models import (
-        AnnotationParams,
-        AnnotationResponse,
-        AudiotranscriptionParams,
-        AudiotranscriptionResponse,
-        CategorizationParams,
-        CategorizationResponse,
-        ComparisonParams,
-        ComparisonResponse,
-        DatacollectionParams,
-        DatacollectionResponse,
-        TaskStatus,
-        TranscriptionParams,
-        TranscriptionResponse,
-    )
-
-    AnyParams: TypeAlias = (
-        CategorizationParams
-        | TranscriptionParams
-        | ComparisonParams
-        | AnnotationParams
-        | DatacollectionParams
-        | AudiotranscriptionParams
-    )
-    AnyResponse: TypeAlias = (
-        CategorizationResponse
-        | TranscriptionResponse
-        | ComparisonResponse
-        | AnnotationResponse
-        | DatacollectionResponse
-        | AudiotranscriptionResponse
-    )
+    from ._generated.api.models import TaskStatus
+    from .types import AnyParams, AnyResponse
 
     P = TypeVar("P", covariant=True, default=AnyParams)
     R = TypeVar("R", covariant=True, default=AnyResponse)
