@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Final, Literal, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 
 class NotGiven(Enum):
@@ -22,7 +23,7 @@ class NotGiven(Enum):
 
 NOT_GIVEN: Final = NotGiven.NOT_GIVEN
 
-TimeoutTypes: TypeAlias = float | httpx.Timeout | None
+TimeoutTypes: TypeAlias = "float | httpx.Timeout | None"
 """Seconds for every phase, an :class:`httpx.Timeout`, or ``None`` for no limit at all."""
 
 
@@ -32,4 +33,6 @@ def as_json_object(value: object) -> dict[str, Any] | None:
 
 
 def to_timeout(value: TimeoutTypes) -> httpx.Timeout:
+    import httpx  # loaded with the clients, not by ``import scaleapi``
+
     return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
