@@ -39,8 +39,8 @@ from ._exceptions import (
     ScaleOutcomeUnknown,
     ScaleUnauthorized,
 )
-from ._generated import params as generated_params
 from ._generated.params import ListTasksParametersQuery, TaskStatus, TaskType
+from ._operations import CREATES
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -243,10 +243,10 @@ def _kind(hint: object) -> _Kind:
 
 def _column_kinds(task_type: str) -> dict[str, _Kind]:
     """Each param's kind, from the generated TypedDict of the type's create params."""
-    typed_dict = getattr(generated_params, f"{task_type.capitalize()}TaskCreate", None)
-    if typed_dict is None:  # pragma: no cover - the spec names every create this way
+    op = CREATES.get(task_type)
+    if op is None:
         return {}
-    hints = typing.get_type_hints(typed_dict)
+    hints = typing.get_type_hints(op.params_type)
     return {name: _kind(hint) for name, hint in hints.items()}
 
 

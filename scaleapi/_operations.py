@@ -49,7 +49,8 @@ class Create(Generic[PT, RT]):
     """The create operation of one task type: ``create_<task_type>_task`` in the spec."""
 
     task_type: str
-    fields: frozenset[str]  # the keys of the TypedDict that types the method's kwargs
+    params_type: type[Any]  # the generated TypedDict that types the method's kwargs
+    fields: frozenset[str]  # its keys: the parameters the method accepts
 
     @property
     def name(self) -> str:
@@ -67,14 +68,16 @@ class Create(Generic[PT, RT]):
         return endpoint(self.name).parse_success(data), data
 
 
-CATEGORIZATION: Create[Any, Any] = Create("categorization", _keys(P.CategorizationTaskCreate))
-TRANSCRIPTION: Create[Any, Any] = Create("transcription", _keys(P.TranscriptionTaskCreate))
-COMPARISON: Create[Any, Any] = Create("comparison", _keys(P.ComparisonTaskCreate))
-ANNOTATION: Create[Any, Any] = Create("annotation", _keys(P.AnnotationTaskCreate))
-DATACOLLECTION: Create[Any, Any] = Create("datacollection", _keys(P.DatacollectionTaskCreate))
-AUDIOTRANSCRIPTION: Create[Any, Any] = Create(
-    "audiotranscription", _keys(P.AudiotranscriptionTaskCreate)
-)
+def _create(task_type: str, params_type: type[Any]) -> Create[Any, Any]:
+    return Create(task_type, params_type, _keys(params_type))
+
+
+CATEGORIZATION: Create[Any, Any] = _create("categorization", P.CategorizationTaskCreate)
+TRANSCRIPTION: Create[Any, Any] = _create("transcription", P.TranscriptionTaskCreate)
+COMPARISON: Create[Any, Any] = _create("comparison", P.ComparisonTaskCreate)
+ANNOTATION: Create[Any, Any] = _create("annotation", P.AnnotationTaskCreate)
+DATACOLLECTION: Create[Any, Any] = _create("datacollection", P.DatacollectionTaskCreate)
+AUDIOTRANSCRIPTION: Create[Any, Any] = _create("audiotranscription", P.AudiotranscriptionTaskCreate)
 
 CREATES: Mapping[str, Create[Any, Any]] = {
     op.task_type: op
