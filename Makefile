@@ -34,8 +34,8 @@ lint-spec: install
 	$(NODE_BIN)/redocly lint $(SPEC) --format=summary
 
 lint: install lint-spec
-	$(VENV)/bin/ruff check scaleapi tests generator
-	$(VENV)/bin/ruff format --check scaleapi tests generator
+	$(VENV)/bin/ruff check scaleapi tests generator benchmarks
+	$(VENV)/bin/ruff format --check scaleapi tests generator benchmarks
 
 typecheck: install
 	$(VENV)/bin/mypy --strict scaleapi
@@ -48,6 +48,17 @@ test: lint typecheck check-generated pytest
 
 demo: install
 	$(PY) -m scaleapi._demo
+
+OFFICIAL_VENV := benchmarks/.venv-official
+
+$(OFFICIAL_VENV)/.installed:
+	test -x $(OFFICIAL_VENV)/bin/python || $(PYTHON) -m venv $(OFFICIAL_VENV)
+	$(OFFICIAL_VENV)/bin/python -m pip install --quiet 'scaleapi>=2,<3'
+	touch $@
+
+# Rewrites BENCHMARKS.md and benchmarks/results.png (about 2 minutes).
+bench: $(VENV)/.installed $(OFFICIAL_VENV)/.installed
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

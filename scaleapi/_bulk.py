@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,10 @@ from ._task import Task
 if TYPE_CHECKING:
     from ._async_client import AsyncScaleClient
     from ._generated.sync_client import ScaleClient
+
+
+READ_AHEAD = 4
+"""How many windows of results may wait, finished, for a slower item before them."""
 
 
 @attrs.frozen
@@ -62,34 +65,49 @@ async def bulk_create(
 ) -> AsyncGenerator[BulkResult, None]:
     """See :meth:`AsyncScaleClient.create_tasks`.
 
-    At most ``concurrency`` creates are started and not yet yielded, so memory and open
-    connections stay bounded whatever the input's size. When the consumer stops early
+    At most ``concurrency`` creates are in flight, and a new one starts as soon as any
+    finishes. Results are yielded in input order, so finished ones wait for a slower one
+    before them; at most ``READ_AHEAD * concurrency`` items are started and not yet
+    yielded, which bounds memory whatever the input's size. When the consumer stops early
     (or is cancelled), the creates still in flight are cancelled and awaited.
     """
     if concurrency < 1:
         raise ScaleInvalidRequest(f"concurrency must be 1 or more, got {concurrency}", 400)
-    window: deque[asyncio.Task[BulkResult]] = deque()
+    in_flight: set[asyncio.Task[BulkResult]] = set()
+    finished: dict[int, BulkResult] = {}
     source = _aiter(items).__aiter__()
-    index = 0
+    started = yielded = 0
     exhausted = False
     try:
         while True:
-            while not exhausted and len(window) < concurrency:
+            while (
+                not exhausted
+                and len(in_flight) < concurrency
+                and started - yielded < READ_AHEAD * concurrency
+            ):
                 try:
                     params = await source.__anext__()
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                window.append(asyncio.create_task(_one(client, task_type, index, params)))
-                index += 1
-            if not window:
+                in_flight.add(asyncio.create_task(_one(client, task_type, started, params)))
+                started += 1
+            if yielded in finished:
+                yield finished.pop(yielded)
+                yielded += 1
+                continue
+            if not in_flight:
                 return
-            yield await window.popleft()
+            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                in_flight.discard(task)
+                result = task.result()
+                finished[result.index] = result
     finally:
-        for pending in window:
+        for pending in in_flight:
             pending.cancel()
-        if window:
-            await asyncio.gather(*window, return_exceptions=True)
+        if in_flight:
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
 
 def sync_bulk_create(

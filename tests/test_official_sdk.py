@@ -2,7 +2,7 @@
 ``api_instance_url``, creates, fetches, cancels and lists tasks, and gets its own
 exception classes for 400 and 404. The sandbox must speak the real API, not only our
 SDK's dialect. The official package has our import name, so it runs in a venv of its own
-(made once, in ``.venv-official/``)."""
+(made once, in ``benchmarks/.venv-official/``, which ``make bench`` uses too)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from scaleapi.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
-OFFICIAL_VENV = ROOT / ".venv-official"
+OFFICIAL_VENV = ROOT / "benchmarks" / ".venv-official"  # shared with make bench
 OFFICIAL_REQUIREMENT = "scaleapi>=2,<3"
 SCRIPT = Path(__file__).resolve().parent / "interop" / "official_sdk_script.py"
 
