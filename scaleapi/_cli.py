@@ -1047,7 +1047,7 @@ def sandbox(arguments: tuple[str, ...]) -> int:
         return EXIT_FAILED
     wants_help = any(arg in ("-h", "--help") for arg in arguments)
     try:
-        code = sandbox_main(list(arguments))
+        code = sandbox_main(list(arguments), prog="scaleapi sandbox")
     except SystemExit as exc:  # argparse: --help, or a usage error
         code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installed extras

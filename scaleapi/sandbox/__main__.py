@@ -28,9 +28,9 @@ def _faults(text: str) -> tuple[str, ...]:
     return kinds
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m scaleapi.sandbox",
+        prog=prog,
         description="A local, stateful Scale task API server that speaks the SDK's spec.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on [%(default)s]")
@@ -135,8 +135,9 @@ async def _serve(arguments: argparse.Namespace, settings: Settings) -> None:
         app.state.engine.store.close()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    arguments = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m scaleapi.sandbox") -> int:
+    """Run the sandbox until Ctrl-C or SIGTERM; ``prog`` names the command in ``--help``."""
+    arguments = _parser(prog).parse_args(argv)
     options: SandboxOptions = {
         "db": arguments.db,
         "complete_after": arguments.complete_after,
