@@ -13,6 +13,9 @@ IMPORT_GOAL = 1.5
 """``import scaleapi`` may take at most this many times ``import httpx``."""
 RSS_FLAT_KIB = 1024
 """Peak-RSS growth at the largest N may exceed that at the smallest by at most this."""
+BULK_GOAL = 10.0
+"""``create_tasks`` must create at least this many times as many tasks/s as the official
+SDK's sequential ``create_task``, at the same added latency."""
 SERVER_BUSY = 0.8
 """A server process busier than this (share of one core) may be what limits a run."""
 X = "\u00d7"
@@ -71,6 +74,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             "measured": f"{growth:+,.0f} KiB",
             "met": growth <= RSS_FLAT_KIB,
         },
+        *_bulk_goal(results),
         {
             "goal": (
                 f"`create_tasks` at concurrency {compare['concurrency']},"
@@ -82,6 +86,28 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             ),
             "met": None,
         },
+    ]
+
+
+def _bulk_goal(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """``create_tasks`` against the official SDK's sequential creates, same latency."""
+    rows = {row["client"]: row for row in results["bulk"]["runs"]["latency"]["compare"]}
+    if "official" not in rows:
+        return []
+    ours, official = rows["ours_async"], rows["official"]
+    ratio = ours["tasks_per_s"] / official["tasks_per_s"]
+    return [
+        {
+            "goal": (
+                f"bulk create throughput ≥ {BULK_GOAL:g}{X} the official SDK's"
+                f" ({results['bulk']['latency_ms']:g} ms latency)"
+            ),
+            "measured": (
+                f"{ratio:.1f}{X}: {ours['tasks_per_s']:,.0f} vs"
+                f" {official['tasks_per_s']:,.1f} tasks/s"
+            ),
+            "met": ratio >= BULK_GOAL,
+        }
     ]
 
 
