@@ -102,6 +102,17 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert schema["properties"]["priority"]["type"] == "integer"
     assert "priority" not in schema.get("required", [])
 
+    # `make check-generated` catches a spec edited without regenerating...
+    stale = subprocess.run(
+        [sys.executable, str(root / "generator" / "generate.py"), "--check"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "out of date" in stale.stderr and "make generate" in stale.stderr
+
     proc = subprocess.run(
         [sys.executable, str(root / "generator" / "generate.py")],
         cwd=root,
@@ -110,6 +121,16 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=False,
     )
     assert proc.returncode == 0, f"generate.py failed:\n{proc.stdout}{proc.stderr}"
+
+    # ...and is satisfied once `make generate` has run.
+    fresh = subprocess.run(
+        [sys.executable, str(root / "generator" / "generate.py"), "--check"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     return root
 
 
