@@ -14,21 +14,11 @@ import gc
 import resource
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from benchmarks import _measure as measure
 from benchmarks._common import CREATE_PARAMS, LIVE_KEY, TASK_TYPE, TEST_KEY, dumps
-
-
-def _timed(call: Callable[[], object], calls: int) -> tuple[float, float]:
-    """(CPU µs, wall µs) per call over ``calls`` calls."""
-    cpu, wall = time.process_time(), time.perf_counter()
-    for _ in range(calls):
-        call()
-    return (
-        (time.process_time() - cpu) / calls * 1e6,
-        (time.perf_counter() - wall) / calls * 1e6,
-    )
 
 
 def per_call(url: str, task_id: str, rounds: int, calls: int) -> dict[str, Any]:
@@ -51,19 +41,7 @@ def per_call(url: str, task_id: str, rounds: int, calls: int) -> dict[str, Any]:
     task = client.fetch_task(task_id)
     assert task.id == task_id and task.status == "completed", task
     assert raw()["task_id"] == task_id
-    candidates = {"ours": ours, "httpx": raw}
-    for call in candidates.values():  # warm up: connections, caches, lazy imports
-        _timed(call, max(10, calls // 5))
-    results: dict[str, dict[str, list[float]]] = {
-        name: {"cpu_us": [], "wall_us": []} for name in candidates
-    }
-    order = list(candidates)
-    for _ in range(rounds):
-        for name in order:
-            cpu, wall = _timed(candidates[name], calls)
-            results[name]["cpu_us"].append(cpu)
-            results[name]["wall_us"].append(wall)
-        order.reverse()
+    results = measure.rounds({"ours": ours, "httpx": raw}, rounds, calls)
     client.close()
     http.close()
     return results
@@ -88,7 +66,7 @@ async def _bulk_async(
                 errors += 1
         if profiler is not None:
             profiler.disable()
-        return _bulk_result(n, concurrency, ok, errors, cpu, wall)
+        return measure.bulk_result(n, concurrency, ok, errors, cpu, wall)
 
 
 async def _bulk_httpx(url: str, n: int, concurrency: int) -> dict[str, Any]:
@@ -113,41 +91,16 @@ async def _bulk_httpx(url: str, n: int, concurrency: int) -> dict[str, Any]:
         cpu, wall = time.process_time(), time.perf_counter()
         done = await asyncio.gather(*(one() for _ in range(n)))
         ok = sum(done)
-        return _bulk_result(n, concurrency, ok, n - ok, cpu, wall)
+        return measure.bulk_result(n, concurrency, ok, n - ok, cpu, wall)
 
 
 def _bulk_sync(url: str, n: int) -> dict[str, Any]:
     import scaleapi
 
     with scaleapi.ScaleClient(LIVE_KEY, base_url=url, max_retries=0) as client:
-        client.create_task(TASK_TYPE, **CREATE_PARAMS)
-        ok = errors = 0
-        cpu, wall = time.process_time(), time.perf_counter()
-        for _ in range(n):
-            try:
-                client.create_task(TASK_TYPE, **CREATE_PARAMS)
-            except scaleapi.ScaleException:
-                errors += 1
-            else:
-                ok += 1
-        return _bulk_result(n, 1, ok, errors, cpu, wall)
-
-
-def _bulk_result(
-    n: int, concurrency: int, ok: int, errors: int, cpu: float, wall: float
-) -> dict[str, Any]:
-    cpu_seconds = time.process_time() - cpu
-    seconds = time.perf_counter() - wall
-    return {
-        "n": n,
-        "concurrency": concurrency,
-        "ok": ok,
-        "errors": errors,
-        "seconds": seconds,
-        "tasks_per_s": ok / seconds,
-        "client_cpu_s": cpu_seconds,
-        "client_cpu_us_per_task": cpu_seconds / n * 1e6,
-    }
+        return measure.sequential(
+            lambda: client.create_task(TASK_TYPE, **CREATE_PARAMS), n, scaleapi.ScaleException
+        )
 
 
 def bulk(

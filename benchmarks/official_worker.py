@@ -10,13 +10,27 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.metadata
+import importlib.util
 import json
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 # The official package, untyped; _check() makes sure it is the one imported.
 scaleapi: Any = importlib.import_module("scaleapi")
+
+
+def _load_measure() -> Any:
+    """benchmarks/_measure.py, by its path: ``-I`` keeps this directory off sys.path."""
+    path = Path(__file__).with_name("_measure.py")
+    spec = importlib.util.spec_from_file_location("_measure", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+measure: Any = _load_measure()
 
 
 def _check() -> str:
@@ -24,16 +38,6 @@ def _check() -> str:
     if not version.startswith("2.") or not hasattr(scaleapi, "TaskType"):
         raise SystemExit(f"not the official scaleapi 2.x package: {scaleapi.__file__}")
     return version
-
-
-def _timed(call: Callable[[], object], calls: int) -> tuple[float, float]:
-    cpu, wall = time.process_time(), time.perf_counter()
-    for _ in range(calls):
-        call()
-    return (
-        (time.process_time() - cpu) / calls * 1e6,
-        (time.perf_counter() - wall) / calls * 1e6,
-    )
 
 
 def per_call(url: str, key: str, task_id: str, rounds: int, calls: int) -> dict[str, Any]:
@@ -44,42 +48,18 @@ def per_call(url: str, key: str, task_id: str, rounds: int, calls: int) -> dict[
 
     task = client.get_task(task_id)
     assert task.id == task_id and task.status == "completed", task
-    _timed(get, max(10, calls // 5))
-    cpu_us: list[float] = []
-    wall_us: list[float] = []
-    for _ in range(rounds):
-        cpu, wall = _timed(get, calls)
-        cpu_us.append(cpu)
-        wall_us.append(wall)
-    return {"official": {"cpu_us": cpu_us, "wall_us": wall_us}}
+    result: dict[str, Any] = measure.rounds({"official": get}, rounds, calls)
+    return result
 
 
 def bulk(url: str, key: str, task_type: str, params: dict[str, Any], n: int) -> dict[str, Any]:
     """``create_task`` ``n`` times, one after the other (the official SDK has no bulk call)."""
     client = scaleapi.ScaleClient(key, api_instance_url=url)
     kind = scaleapi.TaskType(task_type)
-    client.create_task(kind, **params)
-    ok = errors = 0
-    cpu, wall = time.process_time(), time.perf_counter()
-    for _ in range(n):
-        try:
-            client.create_task(kind, **params)
-        except scaleapi.exceptions.ScaleException:
-            errors += 1
-        else:
-            ok += 1
-    seconds = time.perf_counter() - wall
-    cpu_seconds = time.process_time() - cpu
-    return {
-        "n": n,
-        "concurrency": 1,
-        "ok": ok,
-        "errors": errors,
-        "seconds": seconds,
-        "tasks_per_s": ok / seconds,
-        "client_cpu_s": cpu_seconds,
-        "client_cpu_us_per_task": cpu_seconds / n * 1e6,
-    }
+    result: dict[str, Any] = measure.sequential(
+        lambda: client.create_task(kind, **params), n, scaleapi.exceptions.ScaleException
+    )
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> None:
