@@ -85,6 +85,17 @@ def add_priority(spec: str) -> str:
     return spec[:props] + PRIORITY + spec[props:]
 
 
+def run_generator(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The copy's generator/generate.py, as `make generate` (or check-generated) runs it."""
+    return subprocess.run(
+        [sys.executable, str(root / "generator" / "generate.py"), *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The regenerated copy of the repository."""
@@ -103,33 +114,15 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "priority" not in schema.get("required", [])
 
     # `make check-generated` catches a spec edited without regenerating...
-    stale = subprocess.run(
-        [sys.executable, str(root / "generator" / "generate.py"), "--check"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    stale = run_generator(root, "--check")
     assert stale.returncode == 1, stale.stdout + stale.stderr
     assert "out of date" in stale.stderr and "make generate" in stale.stderr
 
-    proc = subprocess.run(
-        [sys.executable, str(root / "generator" / "generate.py")],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_generator(root)
     assert proc.returncode == 0, f"generate.py failed:\n{proc.stdout}{proc.stderr}"
 
     # ...and is satisfied once `make generate` has run.
-    fresh = subprocess.run(
-        [sys.executable, str(root / "generator" / "generate.py"), "--check"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    fresh = run_generator(root, "--check")
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     return root
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.resources
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,18 +77,9 @@ def _draft(document: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def spec_document() -> dict[str, Any]:
-    text = importlib.resources.files("scaleapi._generated").joinpath("scaleapi.yaml").read_text()
-    document: dict[str, Any] = yaml.safe_load(text)
-    return document
-
-
-@pytest.fixture(scope="module")
-def drafted(
-    spec_document: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Sandbox]:
+def drafted(spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     path: Path = tmp_path_factory.mktemp("spec") / "draft.yaml"
-    path.write_text(yaml.safe_dump(_draft(spec_document)))
+    path.write_text(yaml.safe_dump(_draft(spec)))
     with Sandbox(spec=path) as sandbox:
         yield sandbox
 
@@ -129,7 +119,7 @@ def test_a_new_query_parameter(client: httpx.Client, draft_client: httpx.Client)
     assert draft_client.get("/tasks", params={"project": "p" * 11}).status_code == 400
 
 
-def test_a_new_task_type(draft_client: httpx.Client, spec_document: dict[str, Any]) -> None:
+def test_a_new_task_type(draft_client: httpx.Client, spec: dict[str, Any]) -> None:
     body = {"attachment": "http://example.com/x.png", "labels": ["sky"], "unique_id": "s1"}
     created = draft_client.post("/task/segmentation", json=body)
     assert created.status_code == 200, created.text
@@ -143,7 +133,7 @@ def test_a_new_task_type(draft_client: httpx.Client, spec_document: dict[str, An
     assert done["status"] == "completed"
     schema = {
         "$ref": "#/components/schemas/SegmentationTask",
-        "components": _draft(spec_document)["components"],
+        "components": _draft(spec)["components"],
     }
     jsonschema.validate(done, schema)
     assert (
