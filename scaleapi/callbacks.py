@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from email.message import Message
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
@@ -56,28 +56,6 @@ Headers: TypeAlias = (
     Mapping[str, str] | Message | Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]
 )
 """Request headers in any of the shapes servers hand them out."""
-
-
-def _response_parser(task_type: str) -> Callable[[Mapping[str, Any]], AnyResponse] | None:
-    """The generated model that reads a ``response`` of this task type."""
-    from ._generated.api.models import (
-        AnnotationResponse,
-        AudiotranscriptionResponse,
-        CategorizationResponse,
-        ComparisonResponse,
-        DatacollectionResponse,
-        TranscriptionResponse,
-    )
-
-    parsers: dict[str, Callable[[Mapping[str, Any]], AnyResponse]] = {
-        "categorization": CategorizationResponse.from_dict,
-        "transcription": TranscriptionResponse.from_dict,
-        "comparison": ComparisonResponse.from_dict,
-        "annotation": AnnotationResponse.from_dict,
-        "datacollection": DatacollectionResponse.from_dict,
-        "audiotranscription": AudiotranscriptionResponse.from_dict,
-    }
-    return parsers.get(task_type)
 
 
 class CallbackVerificationError(ScaleException):
@@ -226,22 +204,25 @@ def parse_callback(
     response: AnyResponse | None = task.response
     raw_response = data.get("response")
     if response is None and raw_response is not None:
-        response = _parse_response(task.type, raw_response)
+        response = _parse_response(raw_task, raw_response)
     return Callback(task_id=task_id, task=task, response=response, body=data)
 
 
-def _parse_response(task_type: str, raw: object) -> AnyResponse:
+def _parse_response(raw_task: dict[str, Any], raw: object) -> AnyResponse:
+    """The callback's ``response``, read by the same generated task model as its task
+    (a task that carries this response), so it is typed as that task type's answer."""
     obj = as_json_object(raw)
     if obj is None:
         raise _fail(f"'response' is a JSON {type(raw).__name__}, not an object")
-    parse = _response_parser(task_type)
-    if parse is None:
-        raise _fail(f"no response model for task type {task_type!r}")
     try:
-        return parse(obj)
+        model, _ = parse_task({**raw_task, "response": obj})
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)[:120]
-        raise _fail(f"'response' does not fit the {task_type} response schema ({detail})") from None
+        kind = raw_task.get("type")
+        raise _fail(f"'response' does not fit the {kind} response schema ({detail})") from None
+    response: AnyResponse | None = Task(model, {}).response
+    assert response is not None  # it was just put on the task
+    return response
 
 
 def receive(
