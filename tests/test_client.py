@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 import scaleapi
@@ -99,6 +101,24 @@ def test_list_filters_and_pages(client: scaleapi.ScaleClient) -> None:
     assert seen == [t.id for t in reversed(made)]
     assert client.tasks(type="categorization", limit=2, offset=4).docs[0].id == made[0].id
     assert client.tasks(unique_id="nope").total == 0
+
+
+def test_key_and_base_url_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, scale_sandbox_url: str, scale_test_key: str
+) -> None:
+    monkeypatch.setenv("SCALE_API_KEY", scale_test_key)
+    monkeypatch.setenv("SCALE_BASE_URL", scale_sandbox_url + "/")
+    sent: list[httpx.Request] = []
+    http = httpx.Client(event_hooks={"request": [sent.append]})
+    with http, scaleapi.ScaleClient(http_client=http) as from_env:
+        task = from_env.create_categorization_task(**CATEGORIZATION)
+    assert str(sent[0].url) == f"{scale_sandbox_url}/task/categorization"
+    token = base64.b64encode(f"{scale_test_key}:".encode()).decode()
+    assert sent[0].headers["authorization"] == f"Basic {token}"
+    monkeypatch.delenv("SCALE_API_KEY")
+    monkeypatch.delenv("SCALE_BASE_URL")
+    with scaleapi.ScaleClient(scale_test_key, base_url=scale_sandbox_url) as explicit:
+        assert explicit.fetch_task(task.id) == task  # the same account saw it
 
 
 def test_restart_with_a_database_keeps_tasks(tmp_path: Any) -> None:

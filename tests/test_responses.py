@@ -254,22 +254,6 @@ def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         scaleapi.ScaleClient()
 
 
-def test_key_and_base_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SCALE_API_KEY", "test_from_env")
-    monkeypatch.setenv("SCALE_BASE_URL", "http://127.0.0.1:9/v1/")
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=TASK)
-
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    with scaleapi.ScaleClient(http_client=http) as client:
-        client.fetch_task("abc")
-    assert str(seen[0].url) == "http://127.0.0.1:9/v1/task/abc"
-    assert seen[0].headers["authorization"] == "Basic dGVzdF9mcm9tX2Vudjo="
-
-
 def test_unknown_kwargs_and_filters_are_refused_before_sending() -> None:
     sent: list[httpx.Request] = []
 
