@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import upstream  # generator/upstream.py: our patches to openapi-python-client's templates
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "scaleapi.yaml"
 HERE = ROOT / "generator"
@@ -90,7 +92,7 @@ def generate(out: Path) -> None:
         "--config",
         HERE / "openapi-python-client.yaml",
         "--custom-template-path",
-        HERE / "templates",
+        upstream.template_dir(out.parent / "templates"),
         "--meta",
         "none",
         "--output-path",
