@@ -235,3 +235,9 @@ def test_refresh_rewrites_a_patch_from_edited_templates_and_keeps_its_comment(
     assert text.startswith("# What and why.\n--- a/dir/example.jinja\n")
     ((_, again),) = upstream.patched_templates(templates, patches).values()
     assert again == after.replace("line 1\n", "line one\n")
+
+
+def test_template_dir_needs_no_whole_file_template(upstream: ModuleType, tmp_path: Path) -> None:
+    dest = upstream.write_templates(tmp_path / "templates", overrides=tmp_path / "none")
+    written = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
+    assert written == set(upstream.patched_templates())
