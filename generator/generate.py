@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import surface  # noqa: E402
+import upstream  # noqa: E402  (our patches to openapi-python-client's templates)
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "scaleapi.yaml"
@@ -101,7 +102,7 @@ def generate(out: Path) -> None:
         "--config",
         HERE / "openapi-python-client.yaml",
         "--custom-template-path",
-        HERE / "templates",
+        upstream.template_dir(out.parent / "templates"),
         "--meta",
         "none",
         "--output-path",
@@ -124,7 +125,7 @@ def generate(out: Path) -> None:
     ruff = [BIN / "ruff", "--config", HERE / "ruff.toml"]
     run(*ruff[:1], "check", "--no-cache", "--fix-only", *ruff[1:], out)
     run(*ruff[:1], "format", "--no-cache", *ruff[1:], out)
-    tool = header("openapi-python-client 0.29.1")
+    tool = header(f"openapi-python-client {upstream.UPSTREAM_VERSION}")
     for path in sorted((out / "api").rglob("*")):
         if path.is_file():
             path.write_text(tool + path.read_text())
