@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .aligned_word import AlignedWord
+    from .annotation_attributes import AnnotationAttributes
+    from .annotation_attributes_additional_property import AnnotationAttributesAdditionalProperty
     from .annotation_example import AnnotationExample
     from .annotation_example_echo import AnnotationExampleEcho
     from .annotation_params import AnnotationParams
@@ -25,7 +27,18 @@ if TYPE_CHECKING:
     from .audiotranscription_task_create_attachment_type import (
         AudiotranscriptionTaskCreateAttachmentType,
     )
+    from .audit import Audit
+    from .audit_request import AuditRequest
+    from .audit_result import AuditResult
+    from .batch import Batch
+    from .batch_create import BatchCreate
+    from .batch_list import BatchList
+    from .batch_status import BatchStatus
+    from .batch_status_counts import BatchStatusCounts
     from .box import Box
+    from .box_geometry import BoxGeometry
+    from .camera_intrinsics import CameraIntrinsics
+    from .camera_rotation_quaternion import CameraRotationQuaternion
     from .cancel_task_body import CancelTaskBody
     from .categorization_params import CategorizationParams
     from .categorization_params_category_ids import CategorizationParamsCategoryIds
@@ -33,23 +46,113 @@ if TYPE_CHECKING:
     from .categorization_task import CategorizationTask
     from .categorization_task_create import CategorizationTaskCreate
     from .categorization_task_create_category_ids import CategorizationTaskCreateCategoryIds
+    from .chat_task import ChatTask
+    from .chatexperimental_task import ChatexperimentalTask
+    from .chatlite_task import ChatliteTask
+    from .classic_shape_fields import ClassicShapeFields
+    from .classic_shape_fields_attachment_type import ClassicShapeFieldsAttachmentType
     from .comparison_params import ComparisonParams
     from .comparison_params_fields import ComparisonParamsFields
     from .comparison_response import ComparisonResponse
     from .comparison_task import ComparisonTask
     from .comparison_task_create import ComparisonTaskCreate
+    from .context_attachment import ContextAttachment
+    from .cuboid_annotation import CuboidAnnotation
+    from .cuboid_geometry import CuboidGeometry
+    from .cuboid_vertex import CuboidVertex
+    from .cuboidannotation_response import CuboidannotationResponse
+    from .cuboidannotation_task import CuboidannotationTask
+    from .cuboidannotation_task_create import CuboidannotationTaskCreate
     from .datacollection_params import DatacollectionParams
     from .datacollection_params_fields import DatacollectionParamsFields
     from .datacollection_response import DatacollectionResponse
     from .datacollection_task import DatacollectionTask
     from .datacollection_task_create import DatacollectionTaskCreate
+    from .document_feature import DocumentFeature
+    from .documentmodel_task import DocumentmodelTask
+    from .documenttranscription_task import DocumenttranscriptionTask
+    from .documenttranscription_task_create import DocumenttranscriptionTaskCreate
+    from .entity_label import EntityLabel
     from .error import Error
+    from .federal_2_dvideoannotation_task import Federal2DvideoannotationTask
     from .field_map import FieldMap
+    from .file import File
+    from .file_fields import FileFields
+    from .file_import import FileImport
+    from .file_upload import FileUpload
+    from .geometries import Geometries
+    from .image_annotation import ImageAnnotation
+    from .image_annotation_attributes import ImageAnnotationAttributes
+    from .imageannotation_response import ImageannotationResponse
+    from .imageannotation_task import ImageannotationTask
+    from .imageannotation_task_create import ImageannotationTaskCreate
+    from .imageannotation_task_create_attachment_type import ImageannotationTaskCreateAttachmentType
+    from .label_description import LabelDescription
+    from .laneannotation_task import LaneannotationTask
+    from .layers import Layers
+    from .lidarannotation_task import LidarannotationTask
+    from .lidarlinking_task import LidarlinkingTask
+    from .lidarsegmentation_task import LidarsegmentationTask
+    from .lidartopdown_task import LidartopdownTask
+    from .lineannotation_task import LineannotationTask
+    from .lineannotation_task_create import LineannotationTaskCreate
     from .metadata import Metadata
+    from .multichat_task import MultichatTask
+    from .multistage_task import MultistageTask
+    from .namedentityrecognition_task import NamedentityrecognitionTask
+    from .namedentityrecognition_task_create import NamedentityrecognitionTaskCreate
+    from .ontology_result import OntologyResult
+    from .ontology_update import OntologyUpdate
+    from .other_task import OtherTask
+    from .point_geometry import PointGeometry
+    from .pointannotation_task import PointannotationTask
+    from .pointannotation_task_create import PointannotationTaskCreate
+    from .polygonannotation_task import PolygonannotationTask
+    from .polygonannotation_task_create import PolygonannotationTaskCreate
+    from .prelabel_options import PrelabelOptions
+    from .prelabel_options_base_annotations import PrelabelOptionsBaseAnnotations
+    from .prelabel_options_hypothesis import PrelabelOptionsHypothesis
+    from .prelabel_options_links import PrelabelOptionsLinks
+    from .project import Project
+    from .project_create import ProjectCreate
+    from .project_create_pipeline import ProjectCreatePipeline
+    from .project_param_version import ProjectParamVersion
+    from .project_params import ProjectParams
+    from .project_params_update import ProjectParamsUpdate
+    from .segmentannotation_response import SegmentannotationResponse
+    from .segmentannotation_response_label_mapping import SegmentannotationResponseLabelMapping
+    from .segmentannotation_response_label_mapping_additional_property import (
+        SegmentannotationResponseLabelMappingAdditionalProperty,
+    )
+    from .segmentannotation_task import SegmentannotationTask
+    from .segmentannotation_task_create import SegmentannotationTaskCreate
+    from .segmentannotation_task_create_attachment_type import (
+        SegmentannotationTaskCreateAttachmentType,
+    )
+    from .segmentation_masks import SegmentationMasks
+    from .segmentation_masks_combined import SegmentationMasksCombined
+    from .segmentation_masks_labeled import SegmentationMasksLabeled
+    from .sensorfusion_task import SensorfusionTask
+    from .task_create_common import TaskCreateCommon
     from .task_fields import TaskFields
     from .task_list import TaskList
+    from .task_params import TaskParams
+    from .task_response import TaskResponse
+    from .task_review_status import TaskReviewStatus
     from .task_status import TaskStatus
+    from .task_template import TaskTemplate
+    from .task_template_response_schema import TaskTemplateResponseSchema
+    from .task_template_template_variables import TaskTemplateTemplateVariables
     from .task_type import TaskType
+    from .team_invite import TeamInvite
+    from .team_role_update import TeamRoleUpdate
+    from .teammate import Teammate
+    from .teammate_role import TeammateRole
+    from .textcollection_attachment import TextcollectionAttachment
+    from .textcollection_choice import TextcollectionChoice
+    from .textcollection_field import TextcollectionField
+    from .textcollection_task import TextcollectionTask
+    from .textcollection_task_create import TextcollectionTaskCreate
     from .transcription_params import TranscriptionParams
     from .transcription_params_fields import TranscriptionParamsFields
     from .transcription_params_repeatable_fields import TranscriptionParamsRepeatableFields
@@ -57,11 +160,26 @@ if TYPE_CHECKING:
     from .transcription_response import TranscriptionResponse
     from .transcription_task import TranscriptionTask
     from .transcription_task_create import TranscriptionTaskCreate
+    from .unique_id_update import UniqueIdUpdate
     from .urgency import Urgency
     from .value_map import ValueMap
+    from .vertex import Vertex
+    from .vertex_annotation import VertexAnnotation
+    from .vertex_annotation_response import VertexAnnotationResponse
+    from .vertex_geometry import VertexGeometry
+    from .video_task_fields import VideoTaskFields
+    from .video_task_fields_attachment_type import VideoTaskFieldsAttachmentType
+    from .videoannotation_task import VideoannotationTask
+    from .videoannotation_task_create import VideoannotationTaskCreate
+    from .videoboxannotation_task import VideoboxannotationTask
+    from .videocuboidannotation_task import VideocuboidannotationTask
+    from .videoplaybackannotation_task import VideoplaybackannotationTask
+    from .videoplaybackannotation_task_create import VideoplaybackannotationTaskCreate
 
 _MODULE_OF = {
     "AlignedWord": ".aligned_word",
+    "AnnotationAttributes": ".annotation_attributes",
+    "AnnotationAttributesAdditionalProperty": ".annotation_attributes_additional_property",
     "AnnotationExample": ".annotation_example",
     "AnnotationExampleEcho": ".annotation_example_echo",
     "AnnotationParams": ".annotation_params",
@@ -75,7 +193,18 @@ _MODULE_OF = {
     "AudiotranscriptionTask": ".audiotranscription_task",
     "AudiotranscriptionTaskCreate": ".audiotranscription_task_create",
     "AudiotranscriptionTaskCreateAttachmentType": ".audiotranscription_task_create_attachment_type",
+    "Audit": ".audit",
+    "AuditRequest": ".audit_request",
+    "AuditResult": ".audit_result",
+    "Batch": ".batch",
+    "BatchCreate": ".batch_create",
+    "BatchList": ".batch_list",
+    "BatchStatus": ".batch_status",
+    "BatchStatusCounts": ".batch_status_counts",
     "Box": ".box",
+    "BoxGeometry": ".box_geometry",
+    "CameraIntrinsics": ".camera_intrinsics",
+    "CameraRotationQuaternion": ".camera_rotation_quaternion",
     "CancelTaskBody": ".cancel_task_body",
     "CategorizationParams": ".categorization_params",
     "CategorizationParamsCategoryIds": ".categorization_params_category_ids",
@@ -83,23 +212,109 @@ _MODULE_OF = {
     "CategorizationTask": ".categorization_task",
     "CategorizationTaskCreate": ".categorization_task_create",
     "CategorizationTaskCreateCategoryIds": ".categorization_task_create_category_ids",
+    "ChatTask": ".chat_task",
+    "ChatexperimentalTask": ".chatexperimental_task",
+    "ChatliteTask": ".chatlite_task",
+    "ClassicShapeFields": ".classic_shape_fields",
+    "ClassicShapeFieldsAttachmentType": ".classic_shape_fields_attachment_type",
     "ComparisonParams": ".comparison_params",
     "ComparisonParamsFields": ".comparison_params_fields",
     "ComparisonResponse": ".comparison_response",
     "ComparisonTask": ".comparison_task",
     "ComparisonTaskCreate": ".comparison_task_create",
+    "ContextAttachment": ".context_attachment",
+    "CuboidAnnotation": ".cuboid_annotation",
+    "CuboidGeometry": ".cuboid_geometry",
+    "CuboidVertex": ".cuboid_vertex",
+    "CuboidannotationResponse": ".cuboidannotation_response",
+    "CuboidannotationTask": ".cuboidannotation_task",
+    "CuboidannotationTaskCreate": ".cuboidannotation_task_create",
     "DatacollectionParams": ".datacollection_params",
     "DatacollectionParamsFields": ".datacollection_params_fields",
     "DatacollectionResponse": ".datacollection_response",
     "DatacollectionTask": ".datacollection_task",
     "DatacollectionTaskCreate": ".datacollection_task_create",
+    "DocumentFeature": ".document_feature",
+    "DocumentmodelTask": ".documentmodel_task",
+    "DocumenttranscriptionTask": ".documenttranscription_task",
+    "DocumenttranscriptionTaskCreate": ".documenttranscription_task_create",
+    "EntityLabel": ".entity_label",
     "Error": ".error",
+    "Federal2DvideoannotationTask": ".federal_2_dvideoannotation_task",
     "FieldMap": ".field_map",
+    "File": ".file",
+    "FileFields": ".file_fields",
+    "FileImport": ".file_import",
+    "FileUpload": ".file_upload",
+    "Geometries": ".geometries",
+    "ImageAnnotation": ".image_annotation",
+    "ImageAnnotationAttributes": ".image_annotation_attributes",
+    "ImageannotationResponse": ".imageannotation_response",
+    "ImageannotationTask": ".imageannotation_task",
+    "ImageannotationTaskCreate": ".imageannotation_task_create",
+    "ImageannotationTaskCreateAttachmentType": ".imageannotation_task_create_attachment_type",
+    "LabelDescription": ".label_description",
+    "LaneannotationTask": ".laneannotation_task",
+    "Layers": ".layers",
+    "LidarannotationTask": ".lidarannotation_task",
+    "LidarlinkingTask": ".lidarlinking_task",
+    "LidarsegmentationTask": ".lidarsegmentation_task",
+    "LidartopdownTask": ".lidartopdown_task",
+    "LineannotationTask": ".lineannotation_task",
+    "LineannotationTaskCreate": ".lineannotation_task_create",
     "Metadata": ".metadata",
+    "MultichatTask": ".multichat_task",
+    "MultistageTask": ".multistage_task",
+    "NamedentityrecognitionTask": ".namedentityrecognition_task",
+    "NamedentityrecognitionTaskCreate": ".namedentityrecognition_task_create",
+    "OntologyResult": ".ontology_result",
+    "OntologyUpdate": ".ontology_update",
+    "OtherTask": ".other_task",
+    "PointGeometry": ".point_geometry",
+    "PointannotationTask": ".pointannotation_task",
+    "PointannotationTaskCreate": ".pointannotation_task_create",
+    "PolygonannotationTask": ".polygonannotation_task",
+    "PolygonannotationTaskCreate": ".polygonannotation_task_create",
+    "PrelabelOptions": ".prelabel_options",
+    "PrelabelOptionsBaseAnnotations": ".prelabel_options_base_annotations",
+    "PrelabelOptionsHypothesis": ".prelabel_options_hypothesis",
+    "PrelabelOptionsLinks": ".prelabel_options_links",
+    "Project": ".project",
+    "ProjectCreate": ".project_create",
+    "ProjectCreatePipeline": ".project_create_pipeline",
+    "ProjectParamVersion": ".project_param_version",
+    "ProjectParams": ".project_params",
+    "ProjectParamsUpdate": ".project_params_update",
+    "SegmentannotationResponse": ".segmentannotation_response",
+    "SegmentannotationResponseLabelMapping": ".segmentannotation_response_label_mapping",
+    "SegmentannotationResponseLabelMappingAdditionalProperty": ".segmentannotation_response_label_mapping_additional_property",
+    "SegmentannotationTask": ".segmentannotation_task",
+    "SegmentannotationTaskCreate": ".segmentannotation_task_create",
+    "SegmentannotationTaskCreateAttachmentType": ".segmentannotation_task_create_attachment_type",
+    "SegmentationMasks": ".segmentation_masks",
+    "SegmentationMasksCombined": ".segmentation_masks_combined",
+    "SegmentationMasksLabeled": ".segmentation_masks_labeled",
+    "SensorfusionTask": ".sensorfusion_task",
+    "TaskCreateCommon": ".task_create_common",
     "TaskFields": ".task_fields",
     "TaskList": ".task_list",
+    "TaskParams": ".task_params",
+    "TaskResponse": ".task_response",
+    "TaskReviewStatus": ".task_review_status",
     "TaskStatus": ".task_status",
+    "TaskTemplate": ".task_template",
+    "TaskTemplateResponseSchema": ".task_template_response_schema",
+    "TaskTemplateTemplateVariables": ".task_template_template_variables",
     "TaskType": ".task_type",
+    "TeamInvite": ".team_invite",
+    "TeamRoleUpdate": ".team_role_update",
+    "Teammate": ".teammate",
+    "TeammateRole": ".teammate_role",
+    "TextcollectionAttachment": ".textcollection_attachment",
+    "TextcollectionChoice": ".textcollection_choice",
+    "TextcollectionField": ".textcollection_field",
+    "TextcollectionTask": ".textcollection_task",
+    "TextcollectionTaskCreate": ".textcollection_task_create",
     "TranscriptionParams": ".transcription_params",
     "TranscriptionParamsFields": ".transcription_params_fields",
     "TranscriptionParamsRepeatableFields": ".transcription_params_repeatable_fields",
@@ -107,8 +322,21 @@ _MODULE_OF = {
     "TranscriptionResponse": ".transcription_response",
     "TranscriptionTask": ".transcription_task",
     "TranscriptionTaskCreate": ".transcription_task_create",
+    "UniqueIdUpdate": ".unique_id_update",
     "Urgency": ".urgency",
     "ValueMap": ".value_map",
+    "Vertex": ".vertex",
+    "VertexAnnotation": ".vertex_annotation",
+    "VertexAnnotationResponse": ".vertex_annotation_response",
+    "VertexGeometry": ".vertex_geometry",
+    "VideoTaskFields": ".video_task_fields",
+    "VideoTaskFieldsAttachmentType": ".video_task_fields_attachment_type",
+    "VideoannotationTask": ".videoannotation_task",
+    "VideoannotationTaskCreate": ".videoannotation_task_create",
+    "VideoboxannotationTask": ".videoboxannotation_task",
+    "VideocuboidannotationTask": ".videocuboidannotation_task",
+    "VideoplaybackannotationTask": ".videoplaybackannotation_task",
+    "VideoplaybackannotationTaskCreate": ".videoplaybackannotation_task_create",
 }
 
 
@@ -123,6 +351,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = (
     "AlignedWord",
+    "AnnotationAttributes",
+    "AnnotationAttributesAdditionalProperty",
     "AnnotationExample",
     "AnnotationExampleEcho",
     "AnnotationParams",
@@ -136,7 +366,18 @@ __all__ = (
     "AudiotranscriptionTask",
     "AudiotranscriptionTaskCreate",
     "AudiotranscriptionTaskCreateAttachmentType",
+    "Audit",
+    "AuditRequest",
+    "AuditResult",
+    "Batch",
+    "BatchCreate",
+    "BatchList",
+    "BatchStatus",
+    "BatchStatusCounts",
     "Box",
+    "BoxGeometry",
+    "CameraIntrinsics",
+    "CameraRotationQuaternion",
     "CancelTaskBody",
     "CategorizationParams",
     "CategorizationParamsCategoryIds",
@@ -144,23 +385,109 @@ __all__ = (
     "CategorizationTask",
     "CategorizationTaskCreate",
     "CategorizationTaskCreateCategoryIds",
+    "ChatexperimentalTask",
+    "ChatliteTask",
+    "ChatTask",
+    "ClassicShapeFields",
+    "ClassicShapeFieldsAttachmentType",
     "ComparisonParams",
     "ComparisonParamsFields",
     "ComparisonResponse",
     "ComparisonTask",
     "ComparisonTaskCreate",
+    "ContextAttachment",
+    "CuboidAnnotation",
+    "CuboidannotationResponse",
+    "CuboidannotationTask",
+    "CuboidannotationTaskCreate",
+    "CuboidGeometry",
+    "CuboidVertex",
     "DatacollectionParams",
     "DatacollectionParamsFields",
     "DatacollectionResponse",
     "DatacollectionTask",
     "DatacollectionTaskCreate",
+    "DocumentFeature",
+    "DocumentmodelTask",
+    "DocumenttranscriptionTask",
+    "DocumenttranscriptionTaskCreate",
+    "EntityLabel",
     "Error",
+    "Federal2DvideoannotationTask",
     "FieldMap",
+    "File",
+    "FileFields",
+    "FileImport",
+    "FileUpload",
+    "Geometries",
+    "ImageAnnotation",
+    "ImageAnnotationAttributes",
+    "ImageannotationResponse",
+    "ImageannotationTask",
+    "ImageannotationTaskCreate",
+    "ImageannotationTaskCreateAttachmentType",
+    "LabelDescription",
+    "LaneannotationTask",
+    "Layers",
+    "LidarannotationTask",
+    "LidarlinkingTask",
+    "LidarsegmentationTask",
+    "LidartopdownTask",
+    "LineannotationTask",
+    "LineannotationTaskCreate",
     "Metadata",
+    "MultichatTask",
+    "MultistageTask",
+    "NamedentityrecognitionTask",
+    "NamedentityrecognitionTaskCreate",
+    "OntologyResult",
+    "OntologyUpdate",
+    "OtherTask",
+    "PointannotationTask",
+    "PointannotationTaskCreate",
+    "PointGeometry",
+    "PolygonannotationTask",
+    "PolygonannotationTaskCreate",
+    "PrelabelOptions",
+    "PrelabelOptionsBaseAnnotations",
+    "PrelabelOptionsHypothesis",
+    "PrelabelOptionsLinks",
+    "Project",
+    "ProjectCreate",
+    "ProjectCreatePipeline",
+    "ProjectParams",
+    "ProjectParamsUpdate",
+    "ProjectParamVersion",
+    "SegmentannotationResponse",
+    "SegmentannotationResponseLabelMapping",
+    "SegmentannotationResponseLabelMappingAdditionalProperty",
+    "SegmentannotationTask",
+    "SegmentannotationTaskCreate",
+    "SegmentannotationTaskCreateAttachmentType",
+    "SegmentationMasks",
+    "SegmentationMasksCombined",
+    "SegmentationMasksLabeled",
+    "SensorfusionTask",
+    "TaskCreateCommon",
     "TaskFields",
     "TaskList",
+    "TaskParams",
+    "TaskResponse",
+    "TaskReviewStatus",
     "TaskStatus",
+    "TaskTemplate",
+    "TaskTemplateResponseSchema",
+    "TaskTemplateTemplateVariables",
     "TaskType",
+    "TeamInvite",
+    "Teammate",
+    "TeammateRole",
+    "TeamRoleUpdate",
+    "TextcollectionAttachment",
+    "TextcollectionChoice",
+    "TextcollectionField",
+    "TextcollectionTask",
+    "TextcollectionTaskCreate",
     "TranscriptionParams",
     "TranscriptionParamsFields",
     "TranscriptionParamsRepeatableFields",
@@ -168,6 +495,19 @@ __all__ = (
     "TranscriptionResponse",
     "TranscriptionTask",
     "TranscriptionTaskCreate",
+    "UniqueIdUpdate",
     "Urgency",
     "ValueMap",
+    "Vertex",
+    "VertexAnnotation",
+    "VertexAnnotationResponse",
+    "VertexGeometry",
+    "VideoannotationTask",
+    "VideoannotationTaskCreate",
+    "VideoboxannotationTask",
+    "VideocuboidannotationTask",
+    "VideoplaybackannotationTask",
+    "VideoplaybackannotationTaskCreate",
+    "VideoTaskFields",
+    "VideoTaskFieldsAttachmentType",
 )

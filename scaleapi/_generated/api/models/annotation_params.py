@@ -28,10 +28,10 @@ class AnnotationParams:
     """ The kinds of object to draw boxes around. """
     with_labels: bool | Unset = UNSET
     """ Whether each box carries a label. """
-    min_width: float | Unset = UNSET
-    """ Smallest box width in pixels. """
-    min_height: float | Unset = UNSET
-    """ Smallest box height in pixels. """
+    min_width: float | str | Unset = UNSET
+    """ Smallest box width in pixels (echoed as sent, a number or a numeric string). """
+    min_height: float | str | Unset = UNSET
+    """ Smallest box height in pixels (echoed as sent, a number or a numeric string). """
     examples: list[AnnotationExampleEcho] | Unset = UNSET
     """ Worked examples shown to the worker. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
@@ -47,9 +47,17 @@ class AnnotationParams:
 
         with_labels = self.with_labels
 
-        min_width = self.min_width
+        min_width: float | str | Unset
+        if isinstance(self.min_width, Unset):
+            min_width = UNSET
+        else:
+            min_width = self.min_width
 
-        min_height = self.min_height
+        min_height: float | str | Unset
+        if isinstance(self.min_height, Unset):
+            min_height = UNSET
+        else:
+            min_height = self.min_height
 
         examples: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.examples, Unset):
@@ -91,9 +99,19 @@ class AnnotationParams:
 
         with_labels = d.pop("with_labels", UNSET)
 
-        min_width = d.pop("min_width", UNSET)
+        def _parse_min_width(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
 
-        min_height = d.pop("min_height", UNSET)
+        min_width = _parse_min_width(d.pop("min_width", UNSET))
+
+        def _parse_min_height(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        min_height = _parse_min_height(d.pop("min_height", UNSET))
 
         _examples = d.pop("examples", UNSET)
         examples: list[AnnotationExampleEcho] | Unset = UNSET

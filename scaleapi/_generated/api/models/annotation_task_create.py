@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.annotation_task_create_attachment_type import (
     AnnotationTaskCreateAttachmentType,
@@ -14,7 +15,9 @@ from ..models.urgency import Urgency, check_urgency
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.annotation_attributes import AnnotationAttributes
     from ..models.annotation_example import AnnotationExample
+    from ..models.layers import Layers
     from ..models.metadata import Metadata
 
 
@@ -31,27 +34,49 @@ class AnnotationTaskCreate:
     """ A URL of the content to work on, or the text itself when `attachment_type` is `text`. """
     objects_to_annotate: list[str]
     """ The kinds of object to draw boxes around. """
-    callback_url: str | Unset = UNSET
-    """ The URL the completed task is POSTed to, as `{"task", "response", "task_id"}` with the `scale-callback-auth`
-    header. """
+    project: str | Unset = UNSET
+    """ A project's name, unique per account. """
+    batch: str | Unset = UNSET
+    """ A batch's name, unique per account. """
     instruction: str | Unset = UNSET
-    """ What the worker must do, in Markdown. """
+    """ What the worker must do, in Markdown (or an embedded Google Doc). For a project, leave it out to use the
+    project's instruction. """
+    callback_url: str | Unset = UNSET
+    """ Where the result goes: a full URL (with its scheme) that the completed task is POSTed to, as `{"task",
+    "response", "task_id"}` with the `scale-callback-auth` header, or an email address that is notified. """
     urgency: Urgency | Unset = UNSET
     """ How fast the task must be done: `immediate`, `day`, `week`, or the newer `standard`. The server picks one
     when it is omitted. """
+    priority: int | Unset = UNSET
+    """ The task's priority within its project: the API documents 10, 20 or 30, higher first (other values are not
+    checked here). """
     metadata: Metadata | Unset = UNSET
-    """ Free JSON kept with the task and echoed back unchanged. """
+    """ Free JSON kept with the object and echoed back unchanged (at most 10 KB per the API's documentation; not
+    checked here). """
     unique_id: str | Unset = UNSET
-    """ A caller-chosen key, unique per account: a second create with the same value is rejected with 409, which
-    makes creates safe to retry. """
+    """ A caller-chosen key, unique across all projects of the account: a second create with the same value is
+    rejected with 409, which makes creates safe to retry. """
+    clear_unique_id_on_error: bool | Unset = UNSET
+    """ If the task ends in `error`, remove its `unique_id`, so that a new task can be created with it. """
+    tags: list[str] | Unset = UNSET
+    """ Tags of a task. The API's documentation allows at most 5 per task; that limit is not confirmed and is not
+    checked here. """
     with_labels: bool | Unset = UNSET
     """ Whether each box must carry the kind of object as its `label`. """
-    min_width: float | Unset = UNSET
-    """ Smallest box width in pixels; smaller objects are skipped. """
-    min_height: float | Unset = UNSET
-    """ Smallest box height in pixels; smaller objects are skipped. """
+    min_width: float | str | Unset = UNSET
+    """ Smallest box width in pixels; smaller objects are skipped. A number or a numeric string (the API reads
+    `"30"` as 30). """
+    min_height: float | str | Unset = UNSET
+    """ Smallest box height in pixels; smaller objects are skipped. A number or a numeric string. """
     examples: list[AnnotationExample] | Unset = UNSET
     """ Worked examples shown to the worker. """
+    layers: Layers | Unset = UNSET
+    """ Read-only annotations drawn over the attachment (boxes, polygons, lines, ...) to guide workers; their shape
+    is kept open. """
+    annotation_attributes: AnnotationAttributes | Unset = UNSET
+    """ Questions asked about each annotation (see the API's annotation attributes), by attribute name; their shape
+    is kept open. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
         attachment_type: str = self.attachment_type
@@ -60,13 +85,23 @@ class AnnotationTaskCreate:
 
         objects_to_annotate = self.objects_to_annotate
 
-        callback_url = self.callback_url
+        project = self.project
+
+        batch = self.batch
 
         instruction = self.instruction
+
+        callback_url: str | Unset
+        if isinstance(self.callback_url, Unset):
+            callback_url = UNSET
+        else:
+            callback_url = self.callback_url
 
         urgency: str | Unset = UNSET
         if not isinstance(self.urgency, Unset):
             urgency = self.urgency
+
+        priority = self.priority
 
         metadata: dict[str, Any] | Unset = UNSET
         if not isinstance(self.metadata, Unset):
@@ -74,11 +109,25 @@ class AnnotationTaskCreate:
 
         unique_id = self.unique_id
 
+        clear_unique_id_on_error = self.clear_unique_id_on_error
+
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
         with_labels = self.with_labels
 
-        min_width = self.min_width
+        min_width: float | str | Unset
+        if isinstance(self.min_width, Unset):
+            min_width = UNSET
+        else:
+            min_width = self.min_width
 
-        min_height = self.min_height
+        min_height: float | str | Unset
+        if isinstance(self.min_height, Unset):
+            min_height = UNSET
+        else:
+            min_height = self.min_height
 
         examples: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.examples, Unset):
@@ -87,8 +136,16 @@ class AnnotationTaskCreate:
                 examples_item = examples_item_data.to_dict()
                 examples.append(examples_item)
 
-        field_dict: dict[str, Any] = {}
+        layers: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.layers, Unset):
+            layers = self.layers.to_dict()
 
+        annotation_attributes: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.annotation_attributes, Unset):
+            annotation_attributes = self.annotation_attributes.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "attachment_type": attachment_type,
@@ -96,16 +153,26 @@ class AnnotationTaskCreate:
                 "objects_to_annotate": objects_to_annotate,
             }
         )
-        if callback_url is not UNSET:
-            field_dict["callback_url"] = callback_url
+        if project is not UNSET:
+            field_dict["project"] = project
+        if batch is not UNSET:
+            field_dict["batch"] = batch
         if instruction is not UNSET:
             field_dict["instruction"] = instruction
+        if callback_url is not UNSET:
+            field_dict["callback_url"] = callback_url
         if urgency is not UNSET:
             field_dict["urgency"] = urgency
+        if priority is not UNSET:
+            field_dict["priority"] = priority
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
         if unique_id is not UNSET:
             field_dict["unique_id"] = unique_id
+        if clear_unique_id_on_error is not UNSET:
+            field_dict["clear_unique_id_on_error"] = clear_unique_id_on_error
+        if tags is not UNSET:
+            field_dict["tags"] = tags
         if with_labels is not UNSET:
             field_dict["with_labels"] = with_labels
         if min_width is not UNSET:
@@ -114,12 +181,18 @@ class AnnotationTaskCreate:
             field_dict["min_height"] = min_height
         if examples is not UNSET:
             field_dict["examples"] = examples
+        if layers is not UNSET:
+            field_dict["layers"] = layers
+        if annotation_attributes is not UNSET:
+            field_dict["annotation_attributes"] = annotation_attributes
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.annotation_attributes import AnnotationAttributes  # noqa: PLC0415
         from ..models.annotation_example import AnnotationExample  # noqa: PLC0415
+        from ..models.layers import Layers  # noqa: PLC0415
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -129,9 +202,18 @@ class AnnotationTaskCreate:
 
         objects_to_annotate = cast(list[str], d.pop("objects_to_annotate"))
 
-        callback_url = d.pop("callback_url", UNSET)
+        project = d.pop("project", UNSET)
+
+        batch = d.pop("batch", UNSET)
 
         instruction = d.pop("instruction", UNSET)
+
+        def _parse_callback_url(data: object) -> str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(str | Unset, data)
+
+        callback_url = _parse_callback_url(d.pop("callback_url", UNSET))
 
         _urgency = d.pop("urgency", UNSET)
         urgency: Urgency | Unset
@@ -139,6 +221,8 @@ class AnnotationTaskCreate:
             urgency = UNSET
         else:
             urgency = check_urgency(_urgency)
+
+        priority = d.pop("priority", UNSET)
 
         _metadata = d.pop("metadata", UNSET)
         metadata: Metadata | Unset
@@ -149,11 +233,25 @@ class AnnotationTaskCreate:
 
         unique_id = d.pop("unique_id", UNSET)
 
+        clear_unique_id_on_error = d.pop("clear_unique_id_on_error", UNSET)
+
+        tags = cast(list[str], d.pop("tags", UNSET))
+
         with_labels = d.pop("with_labels", UNSET)
 
-        min_width = d.pop("min_width", UNSET)
+        def _parse_min_width(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
 
-        min_height = d.pop("min_height", UNSET)
+        min_width = _parse_min_width(d.pop("min_width", UNSET))
+
+        def _parse_min_height(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        min_height = _parse_min_height(d.pop("min_height", UNSET))
 
         _examples = d.pop("examples", UNSET)
         examples: list[AnnotationExample] | Unset = UNSET
@@ -166,19 +264,59 @@ class AnnotationTaskCreate:
 
                 examples.append(examples_item)
 
+        _layers = d.pop("layers", UNSET)
+        layers: Layers | Unset
+        if isinstance(_layers, Unset):
+            layers = UNSET
+        else:
+            layers = Layers.from_dict(cast("dict[str, Any]", _layers))
+
+        _annotation_attributes = d.pop("annotation_attributes", UNSET)
+        annotation_attributes: AnnotationAttributes | Unset
+        if isinstance(_annotation_attributes, Unset):
+            annotation_attributes = UNSET
+        else:
+            annotation_attributes = AnnotationAttributes.from_dict(
+                cast("dict[str, Any]", _annotation_attributes)
+            )
+
         annotation_task_create = cls(
             attachment_type=attachment_type,
             attachment=attachment,
             objects_to_annotate=objects_to_annotate,
-            callback_url=callback_url,
+            project=project,
+            batch=batch,
             instruction=instruction,
+            callback_url=callback_url,
             urgency=urgency,
+            priority=priority,
             metadata=metadata,
             unique_id=unique_id,
+            clear_unique_id_on_error=clear_unique_id_on_error,
+            tags=tags,
             with_labels=with_labels,
             min_width=min_width,
             min_height=min_height,
             examples=examples,
+            layers=layers,
+            annotation_attributes=annotation_attributes,
         )
 
+        annotation_task_create.additional_properties = d
         return annotation_task_create
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -22,6 +22,10 @@ class AudiotranscriptionParams:
     """ URL of the audio file. """
     verbatim: bool | Unset = UNSET
     """ Whether filler words and false starts are kept. """
+    phrases: list[str] | Unset = UNSET
+    """ Words or phrases likely to be spoken. """
+    skip_human_transcription: bool | Unset = UNSET
+    """ Filled in by the server (false in the recordings); its meaning is not documented. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
@@ -30,6 +34,12 @@ class AudiotranscriptionParams:
         attachment = self.attachment
 
         verbatim = self.verbatim
+
+        phrases: list[str] | Unset = UNSET
+        if not isinstance(self.phrases, Unset):
+            phrases = self.phrases
+
+        skip_human_transcription = self.skip_human_transcription
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -40,6 +50,10 @@ class AudiotranscriptionParams:
             field_dict["attachment"] = attachment
         if verbatim is not UNSET:
             field_dict["verbatim"] = verbatim
+        if phrases is not UNSET:
+            field_dict["phrases"] = phrases
+        if skip_human_transcription is not UNSET:
+            field_dict["skip_human_transcription"] = skip_human_transcription
 
         return field_dict
 
@@ -52,10 +66,16 @@ class AudiotranscriptionParams:
 
         verbatim = d.pop("verbatim", UNSET)
 
+        phrases = cast(list[str], d.pop("phrases", UNSET))
+
+        skip_human_transcription = d.pop("skip_human_transcription", UNSET)
+
         audiotranscription_params = cls(
             attachment_type=attachment_type,
             attachment=attachment,
             verbatim=verbatim,
+            phrases=phrases,
+            skip_human_transcription=skip_human_transcription,
         )
 
         audiotranscription_params.additional_properties = d

@@ -11,7 +11,7 @@ T = TypeVar("T", bound="CancelTaskBody")
 
 @_attrs_define
 class CancelTaskBody:
-    """The cancel request's body, an empty object."""
+    """The cancel request's optional body, an empty object."""
 
     def to_dict(self) -> dict[str, Any]:
 

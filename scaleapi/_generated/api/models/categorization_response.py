@@ -7,6 +7,8 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="CategorizationResponse")
 
 
@@ -16,6 +18,8 @@ class CategorizationResponse:
 
     category: list[str] | str
     """ The chosen category, or the list of them when `allow_multiple` is true. """
+    category_id: None | str | Unset = UNSET
+    """ Your ID of the chosen category (`category_ids`), or null. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
@@ -26,6 +30,12 @@ class CategorizationResponse:
         else:
             category = self.category
 
+        category_id: None | str | Unset
+        if isinstance(self.category_id, Unset):
+            category_id = UNSET
+        else:
+            category_id = self.category_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -33,6 +43,8 @@ class CategorizationResponse:
                 "category": category,
             }
         )
+        if category_id is not UNSET:
+            field_dict["category_id"] = category_id
 
         return field_dict
 
@@ -53,8 +65,18 @@ class CategorizationResponse:
 
         category = _parse_category(d.pop("category"))
 
+        def _parse_category_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        category_id = _parse_category_id(d.pop("category_id", UNSET))
+
         categorization_response = cls(
             category=category,
+            category_id=category_id,
         )
 
         categorization_response.additional_properties = d

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.attachment_type import AttachmentType, check_attachment_type
 from ..models.urgency import Urgency, check_urgency
@@ -12,6 +13,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.categorization_task_create_category_ids import CategorizationTaskCreateCategoryIds
+    from ..models.layers import Layers
     from ..models.metadata import Metadata
 
 
@@ -28,23 +30,43 @@ class CategorizationTaskCreate:
     """ A URL of the content to work on, or the text itself when `attachment_type` is `text`. """
     categories: list[str]
     """ The categories to choose from, at least one. """
-    callback_url: str | Unset = UNSET
-    """ The URL the completed task is POSTed to, as `{"task", "response", "task_id"}` with the `scale-callback-auth`
-    header. """
+    project: str | Unset = UNSET
+    """ A project's name, unique per account. """
+    batch: str | Unset = UNSET
+    """ A batch's name, unique per account. """
     instruction: str | Unset = UNSET
-    """ What the worker must do, in Markdown. """
+    """ What the worker must do, in Markdown (or an embedded Google Doc). For a project, leave it out to use the
+    project's instruction. """
+    callback_url: str | Unset = UNSET
+    """ Where the result goes: a full URL (with its scheme) that the completed task is POSTed to, as `{"task",
+    "response", "task_id"}` with the `scale-callback-auth` header, or an email address that is notified. """
     urgency: Urgency | Unset = UNSET
     """ How fast the task must be done: `immediate`, `day`, `week`, or the newer `standard`. The server picks one
     when it is omitted. """
+    priority: int | Unset = UNSET
+    """ The task's priority within its project: the API documents 10, 20 or 30, higher first (other values are not
+    checked here). """
     metadata: Metadata | Unset = UNSET
-    """ Free JSON kept with the task and echoed back unchanged. """
+    """ Free JSON kept with the object and echoed back unchanged (at most 10 KB per the API's documentation; not
+    checked here). """
     unique_id: str | Unset = UNSET
-    """ A caller-chosen key, unique per account: a second create with the same value is rejected with 409, which
-    makes creates safe to retry. """
+    """ A caller-chosen key, unique across all projects of the account: a second create with the same value is
+    rejected with 409, which makes creates safe to retry. """
+    clear_unique_id_on_error: bool | Unset = UNSET
+    """ If the task ends in `error`, remove its `unique_id`, so that a new task can be created with it. """
+    tags: list[str] | Unset = UNSET
+    """ Tags of a task. The API's documentation allows at most 5 per task; that limit is not confirmed and is not
+    checked here. """
     category_ids: CategorizationTaskCreateCategoryIds | Unset = UNSET
     """ Your own ID for each category, echoed back with the answer. """
     allow_multiple: bool | Unset = UNSET
     """ Whether more than one category may be chosen; the server uses false when it is omitted. """
+    layers: Layers | Unset = UNSET
+    """ Read-only annotations drawn over the attachment (boxes, polygons, lines, ...) to guide workers; their shape
+    is kept open. """
+    force: bool | Unset = UNSET
+    """ Sent as `true` by the official SDK's own tests and accepted by the API; its meaning is not documented. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
         attachment_type: str = self.attachment_type
@@ -53,13 +75,23 @@ class CategorizationTaskCreate:
 
         categories = self.categories
 
-        callback_url = self.callback_url
+        project = self.project
+
+        batch = self.batch
 
         instruction = self.instruction
+
+        callback_url: str | Unset
+        if isinstance(self.callback_url, Unset):
+            callback_url = UNSET
+        else:
+            callback_url = self.callback_url
 
         urgency: str | Unset = UNSET
         if not isinstance(self.urgency, Unset):
             urgency = self.urgency
+
+        priority = self.priority
 
         metadata: dict[str, Any] | Unset = UNSET
         if not isinstance(self.metadata, Unset):
@@ -67,14 +99,26 @@ class CategorizationTaskCreate:
 
         unique_id = self.unique_id
 
+        clear_unique_id_on_error = self.clear_unique_id_on_error
+
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
         category_ids: dict[str, Any] | Unset = UNSET
         if not isinstance(self.category_ids, Unset):
             category_ids = self.category_ids.to_dict()
 
         allow_multiple = self.allow_multiple
 
-        field_dict: dict[str, Any] = {}
+        layers: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.layers, Unset):
+            layers = self.layers.to_dict()
 
+        force = self.force
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "attachment_type": attachment_type,
@@ -82,20 +126,34 @@ class CategorizationTaskCreate:
                 "categories": categories,
             }
         )
-        if callback_url is not UNSET:
-            field_dict["callback_url"] = callback_url
+        if project is not UNSET:
+            field_dict["project"] = project
+        if batch is not UNSET:
+            field_dict["batch"] = batch
         if instruction is not UNSET:
             field_dict["instruction"] = instruction
+        if callback_url is not UNSET:
+            field_dict["callback_url"] = callback_url
         if urgency is not UNSET:
             field_dict["urgency"] = urgency
+        if priority is not UNSET:
+            field_dict["priority"] = priority
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
         if unique_id is not UNSET:
             field_dict["unique_id"] = unique_id
+        if clear_unique_id_on_error is not UNSET:
+            field_dict["clear_unique_id_on_error"] = clear_unique_id_on_error
+        if tags is not UNSET:
+            field_dict["tags"] = tags
         if category_ids is not UNSET:
             field_dict["category_ids"] = category_ids
         if allow_multiple is not UNSET:
             field_dict["allow_multiple"] = allow_multiple
+        if layers is not UNSET:
+            field_dict["layers"] = layers
+        if force is not UNSET:
+            field_dict["force"] = force
 
         return field_dict
 
@@ -104,6 +162,7 @@ class CategorizationTaskCreate:
         from ..models.categorization_task_create_category_ids import (
             CategorizationTaskCreateCategoryIds,  # noqa: PLC0415
         )
+        from ..models.layers import Layers  # noqa: PLC0415
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -113,9 +172,18 @@ class CategorizationTaskCreate:
 
         categories = cast(list[str], d.pop("categories"))
 
-        callback_url = d.pop("callback_url", UNSET)
+        project = d.pop("project", UNSET)
+
+        batch = d.pop("batch", UNSET)
 
         instruction = d.pop("instruction", UNSET)
+
+        def _parse_callback_url(data: object) -> str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(str | Unset, data)
+
+        callback_url = _parse_callback_url(d.pop("callback_url", UNSET))
 
         _urgency = d.pop("urgency", UNSET)
         urgency: Urgency | Unset
@@ -123,6 +191,8 @@ class CategorizationTaskCreate:
             urgency = UNSET
         else:
             urgency = check_urgency(_urgency)
+
+        priority = d.pop("priority", UNSET)
 
         _metadata = d.pop("metadata", UNSET)
         metadata: Metadata | Unset
@@ -132,6 +202,10 @@ class CategorizationTaskCreate:
             metadata = Metadata.from_dict(cast("dict[str, Any]", _metadata))
 
         unique_id = d.pop("unique_id", UNSET)
+
+        clear_unique_id_on_error = d.pop("clear_unique_id_on_error", UNSET)
+
+        tags = cast(list[str], d.pop("tags", UNSET))
 
         _category_ids = d.pop("category_ids", UNSET)
         category_ids: CategorizationTaskCreateCategoryIds | Unset
@@ -144,17 +218,50 @@ class CategorizationTaskCreate:
 
         allow_multiple = d.pop("allow_multiple", UNSET)
 
+        _layers = d.pop("layers", UNSET)
+        layers: Layers | Unset
+        if isinstance(_layers, Unset):
+            layers = UNSET
+        else:
+            layers = Layers.from_dict(cast("dict[str, Any]", _layers))
+
+        force = d.pop("force", UNSET)
+
         categorization_task_create = cls(
             attachment_type=attachment_type,
             attachment=attachment,
             categories=categories,
-            callback_url=callback_url,
+            project=project,
+            batch=batch,
             instruction=instruction,
+            callback_url=callback_url,
             urgency=urgency,
+            priority=priority,
             metadata=metadata,
             unique_id=unique_id,
+            clear_unique_id_on_error=clear_unique_id_on_error,
+            tags=tags,
             category_ids=category_ids,
             allow_multiple=allow_multiple,
+            layers=layers,
+            force=force,
         )
 
+        categorization_task_create.additional_properties = d
         return categorization_task_create
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

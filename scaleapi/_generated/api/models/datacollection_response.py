@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.value_map import ValueMap
 
@@ -20,10 +22,14 @@ class DatacollectionResponse:
 
     fields: ValueMap
     """ Field keys mapped to the values a worker entered. """
+    time_spent_in_seconds: float | Unset = UNSET
+    """ How long the worker took. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
         fields = self.fields.to_dict()
+
+        time_spent_in_seconds = self.time_spent_in_seconds
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -32,6 +38,8 @@ class DatacollectionResponse:
                 "fields": fields,
             }
         )
+        if time_spent_in_seconds is not UNSET:
+            field_dict["time_spent_in_seconds"] = time_spent_in_seconds
 
         return field_dict
 
@@ -42,8 +50,11 @@ class DatacollectionResponse:
         d = dict(src_dict)
         fields = ValueMap.from_dict(cast("dict[str, Any]", d.pop("fields")))
 
+        time_spent_in_seconds = d.pop("time_spent_in_seconds", UNSET)
+
         datacollection_response = cls(
             fields=fields,
+            time_spent_in_seconds=time_spent_in_seconds,
         )
 
         datacollection_response.additional_properties = d

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.task_review_status import TaskReviewStatus, check_task_review_status
 from ..models.task_status import TaskStatus, check_task_status
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.audit import Audit
     from ..models.datacollection_params import DatacollectionParams
     from ..models.datacollection_response import DatacollectionResponse
     from ..models.metadata import Metadata
@@ -26,9 +28,8 @@ class DatacollectionTask:
 
     task_id: str
     """ The task's ID. """
-    status: TaskStatus
-    """ Where a task is: `pending` (waiting or being worked on), `completed` (its `response` is ready), `canceled`,
-    or `error` (newer servers). """
+    status: str | TaskStatus
+    """ A task status as the server reports it; a status newer than this document reads as a plain string. """
     created_at: datetime.datetime
     """ When the task was created (ISO 8601, milliseconds, `Z`). """
     type_: Literal["datacollection"]
@@ -36,21 +37,42 @@ class DatacollectionTask:
     params: DatacollectionParams
     """ The inputs of a data collection task, server defaults filled in. """
     completed_at: datetime.datetime | Unset = UNSET
-    """ When the task was completed (ISO 8601, milliseconds, `Z`). """
+    """ When the task was completed. """
+    updated_at: datetime.datetime | Unset = UNSET
+    """ When the task last changed. """
     callback_url: str | Unset = UNSET
-    """ Where the completed task is POSTed. """
+    """ Where the completed task is POSTed (or the email address notified). """
     instruction: str | Unset = UNSET
     """ What the worker was asked to do, in Markdown. """
     urgency: str | Unset = UNSET
     """ How fast the task must be done. """
     metadata: Metadata | Unset = UNSET
-    """ Free JSON kept with the task and echoed back unchanged. """
+    """ Free JSON kept with the object and echoed back unchanged (at most 10 KB per the API's documentation; not
+    checked here). """
     callback_succeeded: bool | Unset = UNSET
-    """ Whether the callback was delivered and answered with 200. """
+    """ Whether the callback was delivered and answered with 2xx. """
     is_test: bool | Unset = UNSET
     """ Whether the task was created with a test key. """
     unique_id: str | Unset = UNSET
-    """ The `unique_id` given at creation, if any. """
+    """ The task's `unique_id`; no key when it has none (never set, or cleared). """
+    tags: list[str] | Unset = UNSET
+    """ The task's tags; no key until tags are first set. """
+    project: str | Unset = UNSET
+    """ The name of the task's project. """
+    batch: str | Unset = UNSET
+    """ The name of the task's batch. """
+    priority: int | Unset = UNSET
+    """ The task's priority within its project. """
+    customer_review_status: str | TaskReviewStatus | Unset = UNSET
+    """ An audit result as the server reports it; a value newer than this document reads as a plain string. """
+    audits: list[Audit] | Unset = UNSET
+    """ The task's audits, oldest first. """
+    processed_attachments: list[Any] | Unset = UNSET
+    """ Attachments the server derived from the task's (empty in the recordings). """
+    work_started: bool | Unset = UNSET
+    """ Whether a worker has started on the task. """
+    project_param_version: int | Unset = UNSET
+    """ The version of the project's params the task was created with. """
     response: DatacollectionResponse | Unset = UNSET
     """ The answer to a data collection task. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
@@ -58,7 +80,11 @@ class DatacollectionTask:
     def to_dict(self) -> dict[str, Any]:
         task_id = self.task_id
 
-        status: str = self.status
+        status: str
+        if isinstance(self.status, str):
+            status = self.status
+        else:
+            status = self.status
 
         created_at = self.created_at.isoformat()
 
@@ -69,6 +95,10 @@ class DatacollectionTask:
         completed_at: str | Unset = UNSET
         if not isinstance(self.completed_at, Unset):
             completed_at = self.completed_at.isoformat()
+
+        updated_at: str | Unset = UNSET
+        if not isinstance(self.updated_at, Unset):
+            updated_at = self.updated_at.isoformat()
 
         callback_url = self.callback_url
 
@@ -85,6 +115,39 @@ class DatacollectionTask:
         is_test = self.is_test
 
         unique_id = self.unique_id
+
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
+        project = self.project
+
+        batch = self.batch
+
+        priority = self.priority
+
+        customer_review_status: str | Unset
+        if isinstance(self.customer_review_status, Unset):
+            customer_review_status = UNSET
+        elif isinstance(self.customer_review_status, str):
+            customer_review_status = self.customer_review_status
+        else:
+            customer_review_status = self.customer_review_status
+
+        audits: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.audits, Unset):
+            audits = []
+            for audits_item_data in self.audits:
+                audits_item = audits_item_data.to_dict()
+                audits.append(audits_item)
+
+        processed_attachments: list[Any] | Unset = UNSET
+        if not isinstance(self.processed_attachments, Unset):
+            processed_attachments = self.processed_attachments
+
+        work_started = self.work_started
+
+        project_param_version = self.project_param_version
 
         response: dict[str, Any] | Unset = UNSET
         if not isinstance(self.response, Unset):
@@ -103,6 +166,8 @@ class DatacollectionTask:
         )
         if completed_at is not UNSET:
             field_dict["completed_at"] = completed_at
+        if updated_at is not UNSET:
+            field_dict["updated_at"] = updated_at
         if callback_url is not UNSET:
             field_dict["callback_url"] = callback_url
         if instruction is not UNSET:
@@ -117,6 +182,24 @@ class DatacollectionTask:
             field_dict["is_test"] = is_test
         if unique_id is not UNSET:
             field_dict["unique_id"] = unique_id
+        if tags is not UNSET:
+            field_dict["tags"] = tags
+        if project is not UNSET:
+            field_dict["project"] = project
+        if batch is not UNSET:
+            field_dict["batch"] = batch
+        if priority is not UNSET:
+            field_dict["priority"] = priority
+        if customer_review_status is not UNSET:
+            field_dict["customer_review_status"] = customer_review_status
+        if audits is not UNSET:
+            field_dict["audits"] = audits
+        if processed_attachments is not UNSET:
+            field_dict["processed_attachments"] = processed_attachments
+        if work_started is not UNSET:
+            field_dict["work_started"] = work_started
+        if project_param_version is not UNSET:
+            field_dict["project_param_version"] = project_param_version
         if response is not UNSET:
             field_dict["response"] = response
 
@@ -124,6 +207,7 @@ class DatacollectionTask:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.audit import Audit  # noqa: PLC0415
         from ..models.datacollection_params import DatacollectionParams  # noqa: PLC0415
         from ..models.datacollection_response import DatacollectionResponse  # noqa: PLC0415
         from ..models.metadata import Metadata  # noqa: PLC0415
@@ -131,7 +215,18 @@ class DatacollectionTask:
         d = dict(src_dict)
         task_id = d.pop("task_id")
 
-        status = check_task_status(d.pop("status"))
+        def _parse_status(data: object) -> str | TaskStatus:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                componentsschemas_task_status_value_type_0 = check_task_status(data)
+
+                return componentsschemas_task_status_value_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(str | TaskStatus, data)
+
+        status = _parse_status(d.pop("status"))
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
@@ -147,6 +242,13 @@ class DatacollectionTask:
             completed_at = UNSET
         else:
             completed_at = datetime.datetime.fromisoformat(_completed_at)
+
+        _updated_at = d.pop("updated_at", UNSET)
+        updated_at: datetime.datetime | Unset
+        if isinstance(_updated_at, Unset):
+            updated_at = UNSET
+        else:
+            updated_at = datetime.datetime.fromisoformat(_updated_at)
 
         callback_url = d.pop("callback_url", UNSET)
 
@@ -167,6 +269,46 @@ class DatacollectionTask:
 
         unique_id = d.pop("unique_id", UNSET)
 
+        tags = cast(list[str], d.pop("tags", UNSET))
+
+        project = d.pop("project", UNSET)
+
+        batch = d.pop("batch", UNSET)
+
+        priority = d.pop("priority", UNSET)
+
+        def _parse_customer_review_status(data: object) -> str | TaskReviewStatus | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                componentsschemas_task_review_status_value_type_0 = check_task_review_status(data)
+
+                return componentsschemas_task_review_status_value_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(str | TaskReviewStatus | Unset, data)
+
+        customer_review_status = _parse_customer_review_status(
+            d.pop("customer_review_status", UNSET)
+        )
+
+        _audits = d.pop("audits", UNSET)
+        audits: list[Audit] | Unset = UNSET
+        if _audits is not UNSET:
+            audits = []
+            for audits_item_data in _audits:
+                audits_item = Audit.from_dict(cast("dict[str, Any]", audits_item_data))
+
+                audits.append(audits_item)
+
+        processed_attachments = cast(list[Any], d.pop("processed_attachments", UNSET))
+
+        work_started = d.pop("work_started", UNSET)
+
+        project_param_version = d.pop("project_param_version", UNSET)
+
         _response = d.pop("response", UNSET)
         response: DatacollectionResponse | Unset
         if isinstance(_response, Unset):
@@ -181,6 +323,7 @@ class DatacollectionTask:
             type_=type_,
             params=params,
             completed_at=completed_at,
+            updated_at=updated_at,
             callback_url=callback_url,
             instruction=instruction,
             urgency=urgency,
@@ -188,6 +331,15 @@ class DatacollectionTask:
             callback_succeeded=callback_succeeded,
             is_test=is_test,
             unique_id=unique_id,
+            tags=tags,
+            project=project,
+            batch=batch,
+            priority=priority,
+            customer_review_status=customer_review_status,
+            audits=audits,
+            processed_attachments=processed_attachments,
+            work_started=work_started,
+            project_param_version=project_param_version,
             response=response,
         )
 

@@ -12,7 +12,10 @@ T = TypeVar("T", bound="Metadata")
 
 @_attrs_define
 class Metadata:
-    """Free JSON kept with the task and echoed back unchanged."""
+    """Free JSON kept with the object and echoed back unchanged (at most 10 KB per the API's documentation; not checked
+    here).
+
+    """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 

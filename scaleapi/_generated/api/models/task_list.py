@@ -13,9 +13,36 @@ if TYPE_CHECKING:
     from ..models.annotation_task import AnnotationTask
     from ..models.audiotranscription_task import AudiotranscriptionTask
     from ..models.categorization_task import CategorizationTask
+    from ..models.chat_task import ChatTask
+    from ..models.chatexperimental_task import ChatexperimentalTask
+    from ..models.chatlite_task import ChatliteTask
     from ..models.comparison_task import ComparisonTask
+    from ..models.cuboidannotation_task import CuboidannotationTask
     from ..models.datacollection_task import DatacollectionTask
+    from ..models.documentmodel_task import DocumentmodelTask
+    from ..models.documenttranscription_task import DocumenttranscriptionTask
+    from ..models.federal_2_dvideoannotation_task import Federal2DvideoannotationTask
+    from ..models.imageannotation_task import ImageannotationTask
+    from ..models.laneannotation_task import LaneannotationTask
+    from ..models.lidarannotation_task import LidarannotationTask
+    from ..models.lidarlinking_task import LidarlinkingTask
+    from ..models.lidarsegmentation_task import LidarsegmentationTask
+    from ..models.lidartopdown_task import LidartopdownTask
+    from ..models.lineannotation_task import LineannotationTask
+    from ..models.multichat_task import MultichatTask
+    from ..models.multistage_task import MultistageTask
+    from ..models.namedentityrecognition_task import NamedentityrecognitionTask
+    from ..models.other_task import OtherTask
+    from ..models.pointannotation_task import PointannotationTask
+    from ..models.polygonannotation_task import PolygonannotationTask
+    from ..models.segmentannotation_task import SegmentannotationTask
+    from ..models.sensorfusion_task import SensorfusionTask
+    from ..models.textcollection_task import TextcollectionTask
     from ..models.transcription_task import TranscriptionTask
+    from ..models.videoannotation_task import VideoannotationTask
+    from ..models.videoboxannotation_task import VideoboxannotationTask
+    from ..models.videocuboidannotation_task import VideocuboidannotationTask
+    from ..models.videoplaybackannotation_task import VideoplaybackannotationTask
 
 
 T = TypeVar("T", bound="TaskList")
@@ -29,9 +56,36 @@ class TaskList:
         AnnotationTask
         | AudiotranscriptionTask
         | CategorizationTask
+        | ChatexperimentalTask
+        | ChatliteTask
+        | ChatTask
         | ComparisonTask
+        | CuboidannotationTask
         | DatacollectionTask
+        | DocumentmodelTask
+        | DocumenttranscriptionTask
+        | Federal2DvideoannotationTask
+        | ImageannotationTask
+        | LaneannotationTask
+        | LidarannotationTask
+        | LidarlinkingTask
+        | LidarsegmentationTask
+        | LidartopdownTask
+        | LineannotationTask
+        | MultichatTask
+        | MultistageTask
+        | NamedentityrecognitionTask
+        | OtherTask
+        | PointannotationTask
+        | PolygonannotationTask
+        | SegmentannotationTask
+        | SensorfusionTask
+        | TextcollectionTask
         | TranscriptionTask
+        | VideoannotationTask
+        | VideoboxannotationTask
+        | VideocuboidannotationTask
+        | VideoplaybackannotationTask
     ]
     """ The tasks of this page, newest first. """
     total: int
@@ -43,15 +97,42 @@ class TaskList:
     has_more: bool
     """ Whether another page follows. """
     next_token: str | Unset = UNSET
-    """ Pass as `next_token` to read the next page (newer servers; absent on the last page). """
+    """ Pass as `next_token` to read the next page (absent on the last page and from older servers). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.annotation_task import AnnotationTask  # noqa: PLC0415
+        from ..models.audiotranscription_task import AudiotranscriptionTask  # noqa: PLC0415
         from ..models.categorization_task import CategorizationTask  # noqa: PLC0415
+        from ..models.chat_task import ChatTask  # noqa: PLC0415
+        from ..models.chatexperimental_task import ChatexperimentalTask  # noqa: PLC0415
+        from ..models.chatlite_task import ChatliteTask  # noqa: PLC0415
         from ..models.comparison_task import ComparisonTask  # noqa: PLC0415
+        from ..models.cuboidannotation_task import CuboidannotationTask  # noqa: PLC0415
         from ..models.datacollection_task import DatacollectionTask  # noqa: PLC0415
+        from ..models.documentmodel_task import DocumentmodelTask  # noqa: PLC0415
+        from ..models.documenttranscription_task import DocumenttranscriptionTask  # noqa: PLC0415
+        from ..models.federal_2_dvideoannotation_task import Federal2DvideoannotationTask  # noqa: PLC0415
+        from ..models.imageannotation_task import ImageannotationTask  # noqa: PLC0415
+        from ..models.laneannotation_task import LaneannotationTask  # noqa: PLC0415
+        from ..models.lidarannotation_task import LidarannotationTask  # noqa: PLC0415
+        from ..models.lidarlinking_task import LidarlinkingTask  # noqa: PLC0415
+        from ..models.lidarsegmentation_task import LidarsegmentationTask  # noqa: PLC0415
+        from ..models.lidartopdown_task import LidartopdownTask  # noqa: PLC0415
+        from ..models.lineannotation_task import LineannotationTask  # noqa: PLC0415
+        from ..models.multichat_task import MultichatTask  # noqa: PLC0415
+        from ..models.multistage_task import MultistageTask  # noqa: PLC0415
+        from ..models.namedentityrecognition_task import NamedentityrecognitionTask  # noqa: PLC0415
+        from ..models.pointannotation_task import PointannotationTask  # noqa: PLC0415
+        from ..models.polygonannotation_task import PolygonannotationTask  # noqa: PLC0415
+        from ..models.segmentannotation_task import SegmentannotationTask  # noqa: PLC0415
+        from ..models.sensorfusion_task import SensorfusionTask  # noqa: PLC0415
+        from ..models.textcollection_task import TextcollectionTask  # noqa: PLC0415
         from ..models.transcription_task import TranscriptionTask  # noqa: PLC0415
+        from ..models.videoannotation_task import VideoannotationTask  # noqa: PLC0415
+        from ..models.videoboxannotation_task import VideoboxannotationTask  # noqa: PLC0415
+        from ..models.videocuboidannotation_task import VideocuboidannotationTask  # noqa: PLC0415
+        from ..models.videoplaybackannotation_task import VideoplaybackannotationTask  # noqa: PLC0415
 
         docs: list[Any] = []
         for docs_item_data in self.docs:
@@ -65,6 +146,60 @@ class TaskList:
             elif isinstance(docs_item_data, AnnotationTask):
                 docs_item = docs_item_data.to_dict()
             elif isinstance(docs_item_data, DatacollectionTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, AudiotranscriptionTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, ImageannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, PolygonannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, LineannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, PointannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, CuboidannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, SegmentannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, LaneannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, TextcollectionTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, NamedentityrecognitionTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, DocumenttranscriptionTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, DocumentmodelTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, VideoannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, VideoplaybackannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, VideoboxannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, VideocuboidannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, Federal2DvideoannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, LidarannotationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, LidarlinkingTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, LidarsegmentationTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, LidartopdownTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, SensorfusionTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, ChatTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, ChatexperimentalTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, ChatliteTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, MultichatTask):
+                docs_item = docs_item_data.to_dict()
+            elif isinstance(docs_item_data, MultistageTask):
                 docs_item = docs_item_data.to_dict()
             else:
                 docs_item = docs_item_data.to_dict()
@@ -102,18 +237,72 @@ class TaskList:
         from ..models.annotation_task import AnnotationTask  # noqa: PLC0415
         from ..models.audiotranscription_task import AudiotranscriptionTask  # noqa: PLC0415
         from ..models.categorization_task import CategorizationTask  # noqa: PLC0415
+        from ..models.chat_task import ChatTask  # noqa: PLC0415
+        from ..models.chatexperimental_task import ChatexperimentalTask  # noqa: PLC0415
+        from ..models.chatlite_task import ChatliteTask  # noqa: PLC0415
         from ..models.comparison_task import ComparisonTask  # noqa: PLC0415
+        from ..models.cuboidannotation_task import CuboidannotationTask  # noqa: PLC0415
         from ..models.datacollection_task import DatacollectionTask  # noqa: PLC0415
+        from ..models.documentmodel_task import DocumentmodelTask  # noqa: PLC0415
+        from ..models.documenttranscription_task import DocumenttranscriptionTask  # noqa: PLC0415
+        from ..models.federal_2_dvideoannotation_task import Federal2DvideoannotationTask  # noqa: PLC0415
+        from ..models.imageannotation_task import ImageannotationTask  # noqa: PLC0415
+        from ..models.laneannotation_task import LaneannotationTask  # noqa: PLC0415
+        from ..models.lidarannotation_task import LidarannotationTask  # noqa: PLC0415
+        from ..models.lidarlinking_task import LidarlinkingTask  # noqa: PLC0415
+        from ..models.lidarsegmentation_task import LidarsegmentationTask  # noqa: PLC0415
+        from ..models.lidartopdown_task import LidartopdownTask  # noqa: PLC0415
+        from ..models.lineannotation_task import LineannotationTask  # noqa: PLC0415
+        from ..models.multichat_task import MultichatTask  # noqa: PLC0415
+        from ..models.multistage_task import MultistageTask  # noqa: PLC0415
+        from ..models.namedentityrecognition_task import NamedentityrecognitionTask  # noqa: PLC0415
+        from ..models.other_task import OtherTask  # noqa: PLC0415
+        from ..models.pointannotation_task import PointannotationTask  # noqa: PLC0415
+        from ..models.polygonannotation_task import PolygonannotationTask  # noqa: PLC0415
+        from ..models.segmentannotation_task import SegmentannotationTask  # noqa: PLC0415
+        from ..models.sensorfusion_task import SensorfusionTask  # noqa: PLC0415
+        from ..models.textcollection_task import TextcollectionTask  # noqa: PLC0415
         from ..models.transcription_task import TranscriptionTask  # noqa: PLC0415
+        from ..models.videoannotation_task import VideoannotationTask  # noqa: PLC0415
+        from ..models.videoboxannotation_task import VideoboxannotationTask  # noqa: PLC0415
+        from ..models.videocuboidannotation_task import VideocuboidannotationTask  # noqa: PLC0415
+        from ..models.videoplaybackannotation_task import VideoplaybackannotationTask  # noqa: PLC0415
 
         d = dict(src_dict)
         docs: list[
             AnnotationTask
             | AudiotranscriptionTask
             | CategorizationTask
+            | ChatexperimentalTask
+            | ChatliteTask
+            | ChatTask
             | ComparisonTask
+            | CuboidannotationTask
             | DatacollectionTask
+            | DocumentmodelTask
+            | DocumenttranscriptionTask
+            | Federal2DvideoannotationTask
+            | ImageannotationTask
+            | LaneannotationTask
+            | LidarannotationTask
+            | LidarlinkingTask
+            | LidarsegmentationTask
+            | LidartopdownTask
+            | LineannotationTask
+            | MultichatTask
+            | MultistageTask
+            | NamedentityrecognitionTask
+            | OtherTask
+            | PointannotationTask
+            | PolygonannotationTask
+            | SegmentannotationTask
+            | SensorfusionTask
+            | TextcollectionTask
             | TranscriptionTask
+            | VideoannotationTask
+            | VideoboxannotationTask
+            | VideocuboidannotationTask
+            | VideoplaybackannotationTask
         ] = []
         _docs = d.pop("docs")
         for docs_item_data in _docs:
@@ -124,9 +313,36 @@ class TaskList:
                 AnnotationTask
                 | AudiotranscriptionTask
                 | CategorizationTask
+                | ChatexperimentalTask
+                | ChatliteTask
+                | ChatTask
                 | ComparisonTask
+                | CuboidannotationTask
                 | DatacollectionTask
+                | DocumentmodelTask
+                | DocumenttranscriptionTask
+                | Federal2DvideoannotationTask
+                | ImageannotationTask
+                | LaneannotationTask
+                | LidarannotationTask
+                | LidarlinkingTask
+                | LidarsegmentationTask
+                | LidartopdownTask
+                | LineannotationTask
+                | MultichatTask
+                | MultistageTask
+                | NamedentityrecognitionTask
+                | OtherTask
+                | PointannotationTask
+                | PolygonannotationTask
+                | SegmentannotationTask
+                | SensorfusionTask
+                | TextcollectionTask
                 | TranscriptionTask
+                | VideoannotationTask
+                | VideoboxannotationTask
+                | VideocuboidannotationTask
+                | VideoplaybackannotationTask
             ):
                 try:
                     if not isinstance(data, dict):
@@ -178,13 +394,281 @@ class TaskList:
                     return componentsschemas_task_type_4
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_5 = AudiotranscriptionTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_5
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_6 = ImageannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_6
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_7 = PolygonannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_7
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_8 = LineannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_8
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_9 = PointannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_9
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_10 = CuboidannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_10
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_11 = SegmentannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_11
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_12 = LaneannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_12
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_13 = TextcollectionTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_13
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_14 = NamedentityrecognitionTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_14
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_15 = DocumenttranscriptionTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_15
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_16 = DocumentmodelTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_16
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_17 = VideoannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_17
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_18 = VideoplaybackannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_18
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_19 = VideoboxannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_19
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_20 = VideocuboidannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_20
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_21 = Federal2DvideoannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_21
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_22 = LidarannotationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_22
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_23 = LidarlinkingTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_23
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_24 = LidarsegmentationTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_24
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_25 = LidartopdownTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_25
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_26 = SensorfusionTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_26
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_27 = ChatTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_27
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_28 = ChatexperimentalTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_28
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_29 = ChatliteTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_29
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_30 = MultichatTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_30
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_task_type_31 = MultistageTask.from_dict(
+                        cast("dict[str, Any]", data)
+                    )
+
+                    return componentsschemas_task_type_31
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_task_type_5 = AudiotranscriptionTask.from_dict(
-                    cast("dict[str, Any]", data)
-                )
+                docs_item_type_1 = OtherTask.from_dict(cast("dict[str, Any]", data))
 
-                return componentsschemas_task_type_5
+                return docs_item_type_1
 
             docs_item = _parse_docs_item(docs_item_data)
 

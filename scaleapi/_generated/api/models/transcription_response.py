@@ -22,20 +22,26 @@ class TranscriptionResponse:
 
     fields: ValueMap | Unset = UNSET
     """ Field keys mapped to the values a worker entered. """
-    repeatable_fields: list[ValueMap] | Unset = UNSET
-    """ One object of values per repeated row. """
+    repeatable_fields: list[None | ValueMap] | Unset = UNSET
+    """ One object of values per repeated row (recordings show `null` rows too). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.value_map import ValueMap  # noqa: PLC0415
+
         fields: dict[str, Any] | Unset = UNSET
         if not isinstance(self.fields, Unset):
             fields = self.fields.to_dict()
 
-        repeatable_fields: list[dict[str, Any]] | Unset = UNSET
+        repeatable_fields: list[dict[str, Any] | None] | Unset = UNSET
         if not isinstance(self.repeatable_fields, Unset):
             repeatable_fields = []
             for repeatable_fields_item_data in self.repeatable_fields:
-                repeatable_fields_item = repeatable_fields_item_data.to_dict()
+                repeatable_fields_item: dict[str, Any] | None
+                if isinstance(repeatable_fields_item_data, ValueMap):
+                    repeatable_fields_item = repeatable_fields_item_data.to_dict()
+                else:
+                    repeatable_fields_item = repeatable_fields_item_data
                 repeatable_fields.append(repeatable_fields_item)
 
         field_dict: dict[str, Any] = {}
@@ -61,13 +67,27 @@ class TranscriptionResponse:
             fields = ValueMap.from_dict(cast("dict[str, Any]", _fields))
 
         _repeatable_fields = d.pop("repeatable_fields", UNSET)
-        repeatable_fields: list[ValueMap] | Unset = UNSET
+        repeatable_fields: list[None | ValueMap] | Unset = UNSET
         if _repeatable_fields is not UNSET:
             repeatable_fields = []
             for repeatable_fields_item_data in _repeatable_fields:
-                repeatable_fields_item = ValueMap.from_dict(
-                    cast("dict[str, Any]", repeatable_fields_item_data)
-                )
+
+                def _parse_repeatable_fields_item(data: object) -> None | ValueMap:
+                    if data is None:
+                        return data
+                    try:
+                        if not isinstance(data, dict):
+                            raise TypeError()
+                        repeatable_fields_item_type_0 = ValueMap.from_dict(
+                            cast("dict[str, Any]", data)
+                        )
+
+                        return repeatable_fields_item_type_0
+                    except (TypeError, ValueError, AttributeError, KeyError):
+                        pass
+                    return cast(None | ValueMap, data)
+
+                repeatable_fields_item = _parse_repeatable_fields_item(repeatable_fields_item_data)
 
                 repeatable_fields.append(repeatable_fields_item)
 

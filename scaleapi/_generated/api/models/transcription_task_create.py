@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.attachment_type import AttachmentType, check_attachment_type
 from ..models.urgency import Urgency, check_urgency
@@ -20,7 +21,10 @@ T = TypeVar("T", bound="TranscriptionTaskCreate")
 
 @_attrs_define
 class TranscriptionTaskCreate:
-    """Parameters of a new transcription task."""
+    """Parameters of a new transcription task. `row_fields` is the name `repeatable_fields` had before 2017; both are
+    accepted.
+
+    """
 
     attachment_type: AttachmentType
     """ What kind of content `attachment` points at. """
@@ -28,23 +32,38 @@ class TranscriptionTaskCreate:
     """ A URL of the content to work on, or the text itself when `attachment_type` is `text`. """
     fields: FieldMap
     """ Field keys mapped to the description a worker sees. """
-    callback_url: str | Unset = UNSET
-    """ The URL the completed task is POSTed to, as `{"task", "response", "task_id"}` with the `scale-callback-auth`
-    header. """
+    project: str | Unset = UNSET
+    """ A project's name, unique per account. """
+    batch: str | Unset = UNSET
+    """ A batch's name, unique per account. """
     instruction: str | Unset = UNSET
-    """ What the worker must do, in Markdown. """
+    """ What the worker must do, in Markdown (or an embedded Google Doc). For a project, leave it out to use the
+    project's instruction. """
+    callback_url: str | Unset = UNSET
+    """ Where the result goes: a full URL (with its scheme) that the completed task is POSTed to, as `{"task",
+    "response", "task_id"}` with the `scale-callback-auth` header, or an email address that is notified. """
     urgency: Urgency | Unset = UNSET
     """ How fast the task must be done: `immediate`, `day`, `week`, or the newer `standard`. The server picks one
     when it is omitted. """
+    priority: int | Unset = UNSET
+    """ The task's priority within its project: the API documents 10, 20 or 30, higher first (other values are not
+    checked here). """
     metadata: Metadata | Unset = UNSET
-    """ Free JSON kept with the task and echoed back unchanged. """
+    """ Free JSON kept with the object and echoed back unchanged (at most 10 KB per the API's documentation; not
+    checked here). """
     unique_id: str | Unset = UNSET
-    """ A caller-chosen key, unique per account: a second create with the same value is rejected with 409, which
-    makes creates safe to retry. """
-    row_fields: FieldMap | Unset = UNSET
-    """ Field keys mapped to the description a worker sees. """
+    """ A caller-chosen key, unique across all projects of the account: a second create with the same value is
+    rejected with 409, which makes creates safe to retry. """
+    clear_unique_id_on_error: bool | Unset = UNSET
+    """ If the task ends in `error`, remove its `unique_id`, so that a new task can be created with it. """
+    tags: list[str] | Unset = UNSET
+    """ Tags of a task. The API's documentation allows at most 5 per task; that limit is not confirmed and is not
+    checked here. """
     repeatable_fields: FieldMap | Unset = UNSET
     """ Field keys mapped to the description a worker sees. """
+    row_fields: FieldMap | Unset = UNSET
+    """ Field keys mapped to the description a worker sees. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
         attachment_type: str = self.attachment_type
@@ -53,13 +72,23 @@ class TranscriptionTaskCreate:
 
         fields = self.fields.to_dict()
 
-        callback_url = self.callback_url
+        project = self.project
+
+        batch = self.batch
 
         instruction = self.instruction
+
+        callback_url: str | Unset
+        if isinstance(self.callback_url, Unset):
+            callback_url = UNSET
+        else:
+            callback_url = self.callback_url
 
         urgency: str | Unset = UNSET
         if not isinstance(self.urgency, Unset):
             urgency = self.urgency
+
+        priority = self.priority
 
         metadata: dict[str, Any] | Unset = UNSET
         if not isinstance(self.metadata, Unset):
@@ -67,16 +96,22 @@ class TranscriptionTaskCreate:
 
         unique_id = self.unique_id
 
-        row_fields: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.row_fields, Unset):
-            row_fields = self.row_fields.to_dict()
+        clear_unique_id_on_error = self.clear_unique_id_on_error
+
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
 
         repeatable_fields: dict[str, Any] | Unset = UNSET
         if not isinstance(self.repeatable_fields, Unset):
             repeatable_fields = self.repeatable_fields.to_dict()
 
-        field_dict: dict[str, Any] = {}
+        row_fields: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.row_fields, Unset):
+            row_fields = self.row_fields.to_dict()
 
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "attachment_type": attachment_type,
@@ -84,20 +119,30 @@ class TranscriptionTaskCreate:
                 "fields": fields,
             }
         )
-        if callback_url is not UNSET:
-            field_dict["callback_url"] = callback_url
+        if project is not UNSET:
+            field_dict["project"] = project
+        if batch is not UNSET:
+            field_dict["batch"] = batch
         if instruction is not UNSET:
             field_dict["instruction"] = instruction
+        if callback_url is not UNSET:
+            field_dict["callback_url"] = callback_url
         if urgency is not UNSET:
             field_dict["urgency"] = urgency
+        if priority is not UNSET:
+            field_dict["priority"] = priority
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
         if unique_id is not UNSET:
             field_dict["unique_id"] = unique_id
-        if row_fields is not UNSET:
-            field_dict["row_fields"] = row_fields
+        if clear_unique_id_on_error is not UNSET:
+            field_dict["clear_unique_id_on_error"] = clear_unique_id_on_error
+        if tags is not UNSET:
+            field_dict["tags"] = tags
         if repeatable_fields is not UNSET:
             field_dict["repeatable_fields"] = repeatable_fields
+        if row_fields is not UNSET:
+            field_dict["row_fields"] = row_fields
 
         return field_dict
 
@@ -113,9 +158,18 @@ class TranscriptionTaskCreate:
 
         fields = FieldMap.from_dict(cast("dict[str, Any]", d.pop("fields")))
 
-        callback_url = d.pop("callback_url", UNSET)
+        project = d.pop("project", UNSET)
+
+        batch = d.pop("batch", UNSET)
 
         instruction = d.pop("instruction", UNSET)
+
+        def _parse_callback_url(data: object) -> str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(str | Unset, data)
+
+        callback_url = _parse_callback_url(d.pop("callback_url", UNSET))
 
         _urgency = d.pop("urgency", UNSET)
         urgency: Urgency | Unset
@@ -123,6 +177,8 @@ class TranscriptionTaskCreate:
             urgency = UNSET
         else:
             urgency = check_urgency(_urgency)
+
+        priority = d.pop("priority", UNSET)
 
         _metadata = d.pop("metadata", UNSET)
         metadata: Metadata | Unset
@@ -133,12 +189,9 @@ class TranscriptionTaskCreate:
 
         unique_id = d.pop("unique_id", UNSET)
 
-        _row_fields = d.pop("row_fields", UNSET)
-        row_fields: FieldMap | Unset
-        if isinstance(_row_fields, Unset):
-            row_fields = UNSET
-        else:
-            row_fields = FieldMap.from_dict(cast("dict[str, Any]", _row_fields))
+        clear_unique_id_on_error = d.pop("clear_unique_id_on_error", UNSET)
+
+        tags = cast(list[str], d.pop("tags", UNSET))
 
         _repeatable_fields = d.pop("repeatable_fields", UNSET)
         repeatable_fields: FieldMap | Unset
@@ -147,17 +200,46 @@ class TranscriptionTaskCreate:
         else:
             repeatable_fields = FieldMap.from_dict(cast("dict[str, Any]", _repeatable_fields))
 
+        _row_fields = d.pop("row_fields", UNSET)
+        row_fields: FieldMap | Unset
+        if isinstance(_row_fields, Unset):
+            row_fields = UNSET
+        else:
+            row_fields = FieldMap.from_dict(cast("dict[str, Any]", _row_fields))
+
         transcription_task_create = cls(
             attachment_type=attachment_type,
             attachment=attachment,
             fields=fields,
-            callback_url=callback_url,
+            project=project,
+            batch=batch,
             instruction=instruction,
+            callback_url=callback_url,
             urgency=urgency,
+            priority=priority,
             metadata=metadata,
             unique_id=unique_id,
-            row_fields=row_fields,
+            clear_unique_id_on_error=clear_unique_id_on_error,
+            tags=tags,
             repeatable_fields=repeatable_fields,
+            row_fields=row_fields,
         )
 
+        transcription_task_create.additional_properties = d
         return transcription_task_create
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

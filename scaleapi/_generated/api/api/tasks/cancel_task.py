@@ -11,10 +11,36 @@ from ...models.annotation_task import AnnotationTask
 from ...models.audiotranscription_task import AudiotranscriptionTask
 from ...models.cancel_task_body import CancelTaskBody
 from ...models.categorization_task import CategorizationTask
+from ...models.chat_task import ChatTask
+from ...models.chatexperimental_task import ChatexperimentalTask
+from ...models.chatlite_task import ChatliteTask
 from ...models.comparison_task import ComparisonTask
+from ...models.cuboidannotation_task import CuboidannotationTask
 from ...models.datacollection_task import DatacollectionTask
+from ...models.documentmodel_task import DocumentmodelTask
+from ...models.documenttranscription_task import DocumenttranscriptionTask
 from ...models.error import Error
+from ...models.federal_2_dvideoannotation_task import Federal2DvideoannotationTask
+from ...models.imageannotation_task import ImageannotationTask
+from ...models.laneannotation_task import LaneannotationTask
+from ...models.lidarannotation_task import LidarannotationTask
+from ...models.lidarlinking_task import LidarlinkingTask
+from ...models.lidarsegmentation_task import LidarsegmentationTask
+from ...models.lidartopdown_task import LidartopdownTask
+from ...models.lineannotation_task import LineannotationTask
+from ...models.multichat_task import MultichatTask
+from ...models.multistage_task import MultistageTask
+from ...models.namedentityrecognition_task import NamedentityrecognitionTask
+from ...models.pointannotation_task import PointannotationTask
+from ...models.polygonannotation_task import PolygonannotationTask
+from ...models.segmentannotation_task import SegmentannotationTask
+from ...models.sensorfusion_task import SensorfusionTask
+from ...models.textcollection_task import TextcollectionTask
 from ...models.transcription_task import TranscriptionTask
+from ...models.videoannotation_task import VideoannotationTask
+from ...models.videoboxannotation_task import VideoboxannotationTask
+from ...models.videocuboidannotation_task import VideocuboidannotationTask
+from ...models.videoplaybackannotation_task import VideoplaybackannotationTask
 from ...types import UNSET, Response, Unset
 
 
@@ -22,14 +48,22 @@ def _get_kwargs(
     task_id: str,
     *,
     body: CancelTaskBody | Unset = UNSET,
+    clear_unique_id: bool | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+
+    params: dict[str, Any] = {}
+
+    params["clear_unique_id"] = clear_unique_id
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/task/{task_id}/cancel".format(
             task_id=quote(str(task_id), safe=""),
         ),
+        "params": params,
     }
 
     if not isinstance(body, Unset):
@@ -47,9 +81,35 @@ def _parse_response(
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
     | None
 ):
@@ -61,9 +121,35 @@ def _parse_response(
             AnnotationTask
             | AudiotranscriptionTask
             | CategorizationTask
+            | ChatexperimentalTask
+            | ChatliteTask
+            | ChatTask
             | ComparisonTask
+            | CuboidannotationTask
             | DatacollectionTask
+            | DocumentmodelTask
+            | DocumenttranscriptionTask
+            | Federal2DvideoannotationTask
+            | ImageannotationTask
+            | LaneannotationTask
+            | LidarannotationTask
+            | LidarlinkingTask
+            | LidarsegmentationTask
+            | LidartopdownTask
+            | LineannotationTask
+            | MultichatTask
+            | MultistageTask
+            | NamedentityrecognitionTask
+            | PointannotationTask
+            | PolygonannotationTask
+            | SegmentannotationTask
+            | SensorfusionTask
+            | TextcollectionTask
             | TranscriptionTask
+            | VideoannotationTask
+            | VideoboxannotationTask
+            | VideocuboidannotationTask
+            | VideoplaybackannotationTask
         ):
             try:
                 if not isinstance(data, dict):
@@ -115,13 +201,269 @@ def _parse_response(
                 return componentsschemas_task_type_4
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_5 = AudiotranscriptionTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_5
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_6 = ImageannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_6
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_7 = PolygonannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_7
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_8 = LineannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_8
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_9 = PointannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_9
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_10 = CuboidannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_10
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_11 = SegmentannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_11
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_12 = LaneannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_12
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_13 = TextcollectionTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_13
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_14 = NamedentityrecognitionTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_14
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_15 = DocumenttranscriptionTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_15
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_16 = DocumentmodelTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_16
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_17 = VideoannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_17
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_18 = VideoplaybackannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_18
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_19 = VideoboxannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_19
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_20 = VideocuboidannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_20
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_21 = Federal2DvideoannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_21
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_22 = LidarannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_22
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_23 = LidarlinkingTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_23
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_24 = LidarsegmentationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_24
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_25 = LidartopdownTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_25
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_26 = SensorfusionTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_26
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_27 = ChatTask.from_dict(cast("dict[str, Any]", data))
+
+                return componentsschemas_task_type_27
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_28 = ChatexperimentalTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_28
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_29 = ChatliteTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_29
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_30 = MultichatTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_30
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_task_type_5 = AudiotranscriptionTask.from_dict(
-                cast("dict[str, Any]", data)
-            )
+            componentsschemas_task_type_31 = MultistageTask.from_dict(cast("dict[str, Any]", data))
 
-            return componentsschemas_task_type_5
+            return componentsschemas_task_type_31
 
         response_200 = _parse_response_200(response.json())
 
@@ -174,9 +516,35 @@ def _build_response(
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
 ]:
     return Response(
@@ -192,35 +560,67 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: CancelTaskBody | Unset = UNSET,
+    clear_unique_id: bool | Unset = UNSET,
 ) -> Response[
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
 ]:
     """Cancel a task
 
      Cancels a task that is still `pending`; it is then never worked on and never billed. Cancelling a
-    task that is already completed or canceled is rejected with 400.
+    task that is already canceled answers 200 with the task unchanged; cancelling a `completed` (or
+    `error`) task is rejected with 400. (A 2019 recording shows a completed test task canceled with 200;
+    the official 2.x tests and documentation say 400, which is what this document states.) With
+    `clear_unique_id=true` the task's `unique_id` is removed as well, so that it can be used again.
 
     Args:
         task_id (str):
-        body (CancelTaskBody | Unset): The cancel request's body, an empty object.
+        clear_unique_id (bool | Unset):
+        body (CancelTaskBody | Unset): The cancel request's optional body, an empty object.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AnnotationTask | AudiotranscriptionTask | CategorizationTask | ComparisonTask | DatacollectionTask | TranscriptionTask | Error]
+        Response[AnnotationTask | AudiotranscriptionTask | CategorizationTask | ChatexperimentalTask | ChatliteTask | ChatTask | ComparisonTask | CuboidannotationTask | DatacollectionTask | DocumentmodelTask | DocumenttranscriptionTask | Federal2DvideoannotationTask | ImageannotationTask | LaneannotationTask | LidarannotationTask | LidarlinkingTask | LidarsegmentationTask | LidartopdownTask | LineannotationTask | MultichatTask | MultistageTask | NamedentityrecognitionTask | PointannotationTask | PolygonannotationTask | SegmentannotationTask | SensorfusionTask | TextcollectionTask | TranscriptionTask | VideoannotationTask | VideoboxannotationTask | VideocuboidannotationTask | VideoplaybackannotationTask | Error]
     """
 
     kwargs = _get_kwargs(
         task_id=task_id,
         body=body,
+        clear_unique_id=clear_unique_id,
     )
 
     response = client.get_httpx_client().request(
@@ -235,37 +635,69 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: CancelTaskBody | Unset = UNSET,
+    clear_unique_id: bool | Unset = UNSET,
 ) -> (
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
     | None
 ):
     """Cancel a task
 
      Cancels a task that is still `pending`; it is then never worked on and never billed. Cancelling a
-    task that is already completed or canceled is rejected with 400.
+    task that is already canceled answers 200 with the task unchanged; cancelling a `completed` (or
+    `error`) task is rejected with 400. (A 2019 recording shows a completed test task canceled with 200;
+    the official 2.x tests and documentation say 400, which is what this document states.) With
+    `clear_unique_id=true` the task's `unique_id` is removed as well, so that it can be used again.
 
     Args:
         task_id (str):
-        body (CancelTaskBody | Unset): The cancel request's body, an empty object.
+        clear_unique_id (bool | Unset):
+        body (CancelTaskBody | Unset): The cancel request's optional body, an empty object.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AnnotationTask | AudiotranscriptionTask | CategorizationTask | ComparisonTask | DatacollectionTask | TranscriptionTask | Error
+        AnnotationTask | AudiotranscriptionTask | CategorizationTask | ChatexperimentalTask | ChatliteTask | ChatTask | ComparisonTask | CuboidannotationTask | DatacollectionTask | DocumentmodelTask | DocumenttranscriptionTask | Federal2DvideoannotationTask | ImageannotationTask | LaneannotationTask | LidarannotationTask | LidarlinkingTask | LidarsegmentationTask | LidartopdownTask | LineannotationTask | MultichatTask | MultistageTask | NamedentityrecognitionTask | PointannotationTask | PolygonannotationTask | SegmentannotationTask | SensorfusionTask | TextcollectionTask | TranscriptionTask | VideoannotationTask | VideoboxannotationTask | VideocuboidannotationTask | VideoplaybackannotationTask | Error
     """
 
     return sync_detailed(
         task_id=task_id,
         client=client,
         body=body,
+        clear_unique_id=clear_unique_id,
     ).parsed
 
 
@@ -274,35 +706,67 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: CancelTaskBody | Unset = UNSET,
+    clear_unique_id: bool | Unset = UNSET,
 ) -> Response[
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
 ]:
     """Cancel a task
 
      Cancels a task that is still `pending`; it is then never worked on and never billed. Cancelling a
-    task that is already completed or canceled is rejected with 400.
+    task that is already canceled answers 200 with the task unchanged; cancelling a `completed` (or
+    `error`) task is rejected with 400. (A 2019 recording shows a completed test task canceled with 200;
+    the official 2.x tests and documentation say 400, which is what this document states.) With
+    `clear_unique_id=true` the task's `unique_id` is removed as well, so that it can be used again.
 
     Args:
         task_id (str):
-        body (CancelTaskBody | Unset): The cancel request's body, an empty object.
+        clear_unique_id (bool | Unset):
+        body (CancelTaskBody | Unset): The cancel request's optional body, an empty object.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AnnotationTask | AudiotranscriptionTask | CategorizationTask | ComparisonTask | DatacollectionTask | TranscriptionTask | Error]
+        Response[AnnotationTask | AudiotranscriptionTask | CategorizationTask | ChatexperimentalTask | ChatliteTask | ChatTask | ComparisonTask | CuboidannotationTask | DatacollectionTask | DocumentmodelTask | DocumenttranscriptionTask | Federal2DvideoannotationTask | ImageannotationTask | LaneannotationTask | LidarannotationTask | LidarlinkingTask | LidarsegmentationTask | LidartopdownTask | LineannotationTask | MultichatTask | MultistageTask | NamedentityrecognitionTask | PointannotationTask | PolygonannotationTask | SegmentannotationTask | SensorfusionTask | TextcollectionTask | TranscriptionTask | VideoannotationTask | VideoboxannotationTask | VideocuboidannotationTask | VideoplaybackannotationTask | Error]
     """
 
     kwargs = _get_kwargs(
         task_id=task_id,
         body=body,
+        clear_unique_id=clear_unique_id,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -315,31 +779,62 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: CancelTaskBody | Unset = UNSET,
+    clear_unique_id: bool | Unset = UNSET,
 ) -> (
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
     | None
 ):
     """Cancel a task
 
      Cancels a task that is still `pending`; it is then never worked on and never billed. Cancelling a
-    task that is already completed or canceled is rejected with 400.
+    task that is already canceled answers 200 with the task unchanged; cancelling a `completed` (or
+    `error`) task is rejected with 400. (A 2019 recording shows a completed test task canceled with 200;
+    the official 2.x tests and documentation say 400, which is what this document states.) With
+    `clear_unique_id=true` the task's `unique_id` is removed as well, so that it can be used again.
 
     Args:
         task_id (str):
-        body (CancelTaskBody | Unset): The cancel request's body, an empty object.
+        clear_unique_id (bool | Unset):
+        body (CancelTaskBody | Unset): The cancel request's optional body, an empty object.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AnnotationTask | AudiotranscriptionTask | CategorizationTask | ComparisonTask | DatacollectionTask | TranscriptionTask | Error
+        AnnotationTask | AudiotranscriptionTask | CategorizationTask | ChatexperimentalTask | ChatliteTask | ChatTask | ComparisonTask | CuboidannotationTask | DatacollectionTask | DocumentmodelTask | DocumenttranscriptionTask | Federal2DvideoannotationTask | ImageannotationTask | LaneannotationTask | LidarannotationTask | LidarlinkingTask | LidarsegmentationTask | LidartopdownTask | LineannotationTask | MultichatTask | MultistageTask | NamedentityrecognitionTask | PointannotationTask | PolygonannotationTask | SegmentannotationTask | SensorfusionTask | TextcollectionTask | TranscriptionTask | VideoannotationTask | VideoboxannotationTask | VideocuboidannotationTask | VideoplaybackannotationTask | Error
     """
 
     return (
@@ -347,6 +842,7 @@ async def asyncio(
             task_id=task_id,
             client=client,
             body=body,
+            clear_unique_id=clear_unique_id,
         )
     ).parsed
 
@@ -363,9 +859,35 @@ def parse_success(
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
 ):
     """Build the model of a 200 answer from its decoded JSON.
 
@@ -378,9 +900,35 @@ def parse_success(
         AnnotationTask
         | AudiotranscriptionTask
         | CategorizationTask
+        | ChatexperimentalTask
+        | ChatliteTask
+        | ChatTask
         | ComparisonTask
+        | CuboidannotationTask
         | DatacollectionTask
+        | DocumentmodelTask
+        | DocumenttranscriptionTask
+        | Federal2DvideoannotationTask
+        | ImageannotationTask
+        | LaneannotationTask
+        | LidarannotationTask
+        | LidarlinkingTask
+        | LidarsegmentationTask
+        | LidartopdownTask
+        | LineannotationTask
+        | MultichatTask
+        | MultistageTask
+        | NamedentityrecognitionTask
+        | PointannotationTask
+        | PolygonannotationTask
+        | SegmentannotationTask
+        | SensorfusionTask
+        | TextcollectionTask
         | TranscriptionTask
+        | VideoannotationTask
+        | VideoboxannotationTask
+        | VideocuboidannotationTask
+        | VideoplaybackannotationTask
     ):
         try:
             if not isinstance(data, dict):
@@ -428,13 +976,265 @@ def parse_success(
             return componentsschemas_task_type_4
         except (TypeError, ValueError, AttributeError, KeyError):
             pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_5 = AudiotranscriptionTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_5
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_6 = ImageannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_6
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_7 = PolygonannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_7
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_8 = LineannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_8
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_9 = PointannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_9
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_10 = CuboidannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_10
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_11 = SegmentannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_11
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_12 = LaneannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_12
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_13 = TextcollectionTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_13
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_14 = NamedentityrecognitionTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_14
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_15 = DocumenttranscriptionTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_15
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_16 = DocumentmodelTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_16
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_17 = VideoannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_17
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_18 = VideoplaybackannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_18
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_19 = VideoboxannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_19
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_20 = VideocuboidannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_20
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_21 = Federal2DvideoannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_21
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_22 = LidarannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_22
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_23 = LidarlinkingTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_23
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_24 = LidarsegmentationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_24
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_25 = LidartopdownTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_25
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_26 = SensorfusionTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_26
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_27 = ChatTask.from_dict(cast("dict[str, Any]", data))
+
+            return componentsschemas_task_type_27
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_28 = ChatexperimentalTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_28
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_29 = ChatliteTask.from_dict(cast("dict[str, Any]", data))
+
+            return componentsschemas_task_type_29
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_30 = MultichatTask.from_dict(cast("dict[str, Any]", data))
+
+            return componentsschemas_task_type_30
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
         if not isinstance(data, dict):
             raise TypeError()
-        componentsschemas_task_type_5 = AudiotranscriptionTask.from_dict(
-            cast("dict[str, Any]", data)
-        )
+        componentsschemas_task_type_31 = MultistageTask.from_dict(cast("dict[str, Any]", data))
 
-        return componentsschemas_task_type_5
+        return componentsschemas_task_type_31
 
     response_200 = _parse_response_200(data)
 

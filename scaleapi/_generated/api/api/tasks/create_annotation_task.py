@@ -103,7 +103,8 @@ def sync_detailed(
 ) -> Response[AnnotationTask | Error]:
     """Create an annotation (bounding box) task
 
-     Asks a person to draw a box around every object of the listed kinds in an image.
+     Asks a person to draw a box around every object of the listed kinds in an image. The classic box
+    type; `imageannotation` with a `box` geometry is its successor.
 
     Args:
         body (AnnotationTaskCreate): Parameters of a new annotation (bounding box) task.
@@ -134,7 +135,8 @@ def sync(
 ) -> AnnotationTask | Error | None:
     """Create an annotation (bounding box) task
 
-     Asks a person to draw a box around every object of the listed kinds in an image.
+     Asks a person to draw a box around every object of the listed kinds in an image. The classic box
+    type; `imageannotation` with a `box` geometry is its successor.
 
     Args:
         body (AnnotationTaskCreate): Parameters of a new annotation (bounding box) task.
@@ -160,7 +162,8 @@ async def asyncio_detailed(
 ) -> Response[AnnotationTask | Error]:
     """Create an annotation (bounding box) task
 
-     Asks a person to draw a box around every object of the listed kinds in an image.
+     Asks a person to draw a box around every object of the listed kinds in an image. The classic box
+    type; `imageannotation` with a `box` geometry is its successor.
 
     Args:
         body (AnnotationTaskCreate): Parameters of a new annotation (bounding box) task.
@@ -189,7 +192,8 @@ async def asyncio(
 ) -> AnnotationTask | Error | None:
     """Create an annotation (bounding box) task
 
-     Asks a person to draw a box around every object of the listed kinds in an image.
+     Asks a person to draw a box around every object of the listed kinds in an image. The classic box
+    type; `imageannotation` with a `box` geometry is its successor.
 
     Args:
         body (AnnotationTaskCreate): Parameters of a new annotation (bounding box) task.

@@ -104,7 +104,8 @@ def sync_detailed(
     """Create an audio transcription task
 
      Asks a person to transcribe an audio file. The completed response holds the transcript, the duration
-    and a word-level alignment.
+    and a word-level alignment. A 1.x type: the official 2.x `TaskType` no longer lists it, the API
+    still serves it.
 
     Args:
         body (AudiotranscriptionTaskCreate): Parameters of a new audio transcription task.
@@ -136,7 +137,8 @@ def sync(
     """Create an audio transcription task
 
      Asks a person to transcribe an audio file. The completed response holds the transcript, the duration
-    and a word-level alignment.
+    and a word-level alignment. A 1.x type: the official 2.x `TaskType` no longer lists it, the API
+    still serves it.
 
     Args:
         body (AudiotranscriptionTaskCreate): Parameters of a new audio transcription task.
@@ -163,7 +165,8 @@ async def asyncio_detailed(
     """Create an audio transcription task
 
      Asks a person to transcribe an audio file. The completed response holds the transcript, the duration
-    and a word-level alignment.
+    and a word-level alignment. A 1.x type: the official 2.x `TaskType` no longer lists it, the API
+    still serves it.
 
     Args:
         body (AudiotranscriptionTaskCreate): Parameters of a new audio transcription task.
@@ -193,7 +196,8 @@ async def asyncio(
     """Create an audio transcription task
 
      Asks a person to transcribe an audio file. The completed response holds the transcript, the duration
-    and a word-level alignment.
+    and a word-level alignment. A 1.x type: the official 2.x `TaskType` no longer lists it, the API
+    still serves it.
 
     Args:
         body (AudiotranscriptionTaskCreate): Parameters of a new audio transcription task.

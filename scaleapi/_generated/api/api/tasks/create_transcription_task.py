@@ -107,7 +107,8 @@ def sync_detailed(
     of repeated rows.
 
     Args:
-        body (TranscriptionTaskCreate): Parameters of a new transcription task.
+        body (TranscriptionTaskCreate): Parameters of a new transcription task. `row_fields` is
+            the name `repeatable_fields` had before 2017; both are accepted.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -139,7 +140,8 @@ def sync(
     of repeated rows.
 
     Args:
-        body (TranscriptionTaskCreate): Parameters of a new transcription task.
+        body (TranscriptionTaskCreate): Parameters of a new transcription task. `row_fields` is
+            the name `repeatable_fields` had before 2017; both are accepted.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -166,7 +168,8 @@ async def asyncio_detailed(
     of repeated rows.
 
     Args:
-        body (TranscriptionTaskCreate): Parameters of a new transcription task.
+        body (TranscriptionTaskCreate): Parameters of a new transcription task. `row_fields` is
+            the name `repeatable_fields` had before 2017; both are accepted.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -196,7 +199,8 @@ async def asyncio(
     of repeated rows.
 
     Args:
-        body (TranscriptionTaskCreate): Parameters of a new transcription task.
+        body (TranscriptionTaskCreate): Parameters of a new transcription task. `row_fields` is
+            the name `repeatable_fields` had before 2017; both are accepted.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

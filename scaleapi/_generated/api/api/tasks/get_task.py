@@ -10,10 +10,36 @@ from ...client import AuthenticatedClient, Client
 from ...models.annotation_task import AnnotationTask
 from ...models.audiotranscription_task import AudiotranscriptionTask
 from ...models.categorization_task import CategorizationTask
+from ...models.chat_task import ChatTask
+from ...models.chatexperimental_task import ChatexperimentalTask
+from ...models.chatlite_task import ChatliteTask
 from ...models.comparison_task import ComparisonTask
+from ...models.cuboidannotation_task import CuboidannotationTask
 from ...models.datacollection_task import DatacollectionTask
+from ...models.documentmodel_task import DocumentmodelTask
+from ...models.documenttranscription_task import DocumenttranscriptionTask
 from ...models.error import Error
+from ...models.federal_2_dvideoannotation_task import Federal2DvideoannotationTask
+from ...models.imageannotation_task import ImageannotationTask
+from ...models.laneannotation_task import LaneannotationTask
+from ...models.lidarannotation_task import LidarannotationTask
+from ...models.lidarlinking_task import LidarlinkingTask
+from ...models.lidarsegmentation_task import LidarsegmentationTask
+from ...models.lidartopdown_task import LidartopdownTask
+from ...models.lineannotation_task import LineannotationTask
+from ...models.multichat_task import MultichatTask
+from ...models.multistage_task import MultistageTask
+from ...models.namedentityrecognition_task import NamedentityrecognitionTask
+from ...models.pointannotation_task import PointannotationTask
+from ...models.polygonannotation_task import PolygonannotationTask
+from ...models.segmentannotation_task import SegmentannotationTask
+from ...models.sensorfusion_task import SensorfusionTask
+from ...models.textcollection_task import TextcollectionTask
 from ...models.transcription_task import TranscriptionTask
+from ...models.videoannotation_task import VideoannotationTask
+from ...models.videoboxannotation_task import VideoboxannotationTask
+from ...models.videocuboidannotation_task import VideocuboidannotationTask
+from ...models.videoplaybackannotation_task import VideoplaybackannotationTask
 from ...types import Response
 
 
@@ -37,9 +63,35 @@ def _parse_response(
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
     | None
 ):
@@ -51,9 +103,35 @@ def _parse_response(
             AnnotationTask
             | AudiotranscriptionTask
             | CategorizationTask
+            | ChatexperimentalTask
+            | ChatliteTask
+            | ChatTask
             | ComparisonTask
+            | CuboidannotationTask
             | DatacollectionTask
+            | DocumentmodelTask
+            | DocumenttranscriptionTask
+            | Federal2DvideoannotationTask
+            | ImageannotationTask
+            | LaneannotationTask
+            | LidarannotationTask
+            | LidarlinkingTask
+            | LidarsegmentationTask
+            | LidartopdownTask
+            | LineannotationTask
+            | MultichatTask
+            | MultistageTask
+            | NamedentityrecognitionTask
+            | PointannotationTask
+            | PolygonannotationTask
+            | SegmentannotationTask
+            | SensorfusionTask
+            | TextcollectionTask
             | TranscriptionTask
+            | VideoannotationTask
+            | VideoboxannotationTask
+            | VideocuboidannotationTask
+            | VideoplaybackannotationTask
         ):
             try:
                 if not isinstance(data, dict):
@@ -105,13 +183,269 @@ def _parse_response(
                 return componentsschemas_task_type_4
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_5 = AudiotranscriptionTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_5
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_6 = ImageannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_6
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_7 = PolygonannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_7
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_8 = LineannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_8
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_9 = PointannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_9
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_10 = CuboidannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_10
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_11 = SegmentannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_11
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_12 = LaneannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_12
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_13 = TextcollectionTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_13
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_14 = NamedentityrecognitionTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_14
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_15 = DocumenttranscriptionTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_15
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_16 = DocumentmodelTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_16
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_17 = VideoannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_17
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_18 = VideoplaybackannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_18
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_19 = VideoboxannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_19
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_20 = VideocuboidannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_20
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_21 = Federal2DvideoannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_21
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_22 = LidarannotationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_22
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_23 = LidarlinkingTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_23
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_24 = LidarsegmentationTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_24
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_25 = LidartopdownTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_25
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_26 = SensorfusionTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_26
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_27 = ChatTask.from_dict(cast("dict[str, Any]", data))
+
+                return componentsschemas_task_type_27
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_28 = ChatexperimentalTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_28
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_29 = ChatliteTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_29
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_task_type_30 = MultichatTask.from_dict(
+                    cast("dict[str, Any]", data)
+                )
+
+                return componentsschemas_task_type_30
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_task_type_5 = AudiotranscriptionTask.from_dict(
-                cast("dict[str, Any]", data)
-            )
+            componentsschemas_task_type_31 = MultistageTask.from_dict(cast("dict[str, Any]", data))
 
-            return componentsschemas_task_type_5
+            return componentsschemas_task_type_31
 
         response_200 = _parse_response_200(response.json())
 
@@ -164,9 +498,35 @@ def _build_response(
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
 ]:
     return Response(
@@ -185,9 +545,35 @@ def sync_detailed(
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
 ]:
     """Retrieve a task
@@ -202,7 +588,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AnnotationTask | AudiotranscriptionTask | CategorizationTask | ComparisonTask | DatacollectionTask | TranscriptionTask | Error]
+        Response[AnnotationTask | AudiotranscriptionTask | CategorizationTask | ChatexperimentalTask | ChatliteTask | ChatTask | ComparisonTask | CuboidannotationTask | DatacollectionTask | DocumentmodelTask | DocumenttranscriptionTask | Federal2DvideoannotationTask | ImageannotationTask | LaneannotationTask | LidarannotationTask | LidarlinkingTask | LidarsegmentationTask | LidartopdownTask | LineannotationTask | MultichatTask | MultistageTask | NamedentityrecognitionTask | PointannotationTask | PolygonannotationTask | SegmentannotationTask | SensorfusionTask | TextcollectionTask | TranscriptionTask | VideoannotationTask | VideoboxannotationTask | VideocuboidannotationTask | VideoplaybackannotationTask | Error]
     """
 
     kwargs = _get_kwargs(
@@ -224,9 +610,35 @@ def sync(
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
     | None
 ):
@@ -242,7 +654,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AnnotationTask | AudiotranscriptionTask | CategorizationTask | ComparisonTask | DatacollectionTask | TranscriptionTask | Error
+        AnnotationTask | AudiotranscriptionTask | CategorizationTask | ChatexperimentalTask | ChatliteTask | ChatTask | ComparisonTask | CuboidannotationTask | DatacollectionTask | DocumentmodelTask | DocumenttranscriptionTask | Federal2DvideoannotationTask | ImageannotationTask | LaneannotationTask | LidarannotationTask | LidarlinkingTask | LidarsegmentationTask | LidartopdownTask | LineannotationTask | MultichatTask | MultistageTask | NamedentityrecognitionTask | PointannotationTask | PolygonannotationTask | SegmentannotationTask | SensorfusionTask | TextcollectionTask | TranscriptionTask | VideoannotationTask | VideoboxannotationTask | VideocuboidannotationTask | VideoplaybackannotationTask | Error
     """
 
     return sync_detailed(
@@ -259,9 +671,35 @@ async def asyncio_detailed(
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
 ]:
     """Retrieve a task
@@ -276,7 +714,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AnnotationTask | AudiotranscriptionTask | CategorizationTask | ComparisonTask | DatacollectionTask | TranscriptionTask | Error]
+        Response[AnnotationTask | AudiotranscriptionTask | CategorizationTask | ChatexperimentalTask | ChatliteTask | ChatTask | ComparisonTask | CuboidannotationTask | DatacollectionTask | DocumentmodelTask | DocumenttranscriptionTask | Federal2DvideoannotationTask | ImageannotationTask | LaneannotationTask | LidarannotationTask | LidarlinkingTask | LidarsegmentationTask | LidartopdownTask | LineannotationTask | MultichatTask | MultistageTask | NamedentityrecognitionTask | PointannotationTask | PolygonannotationTask | SegmentannotationTask | SensorfusionTask | TextcollectionTask | TranscriptionTask | VideoannotationTask | VideoboxannotationTask | VideocuboidannotationTask | VideoplaybackannotationTask | Error]
     """
 
     kwargs = _get_kwargs(
@@ -296,9 +734,35 @@ async def asyncio(
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
     | Error
     | None
 ):
@@ -314,7 +778,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AnnotationTask | AudiotranscriptionTask | CategorizationTask | ComparisonTask | DatacollectionTask | TranscriptionTask | Error
+        AnnotationTask | AudiotranscriptionTask | CategorizationTask | ChatexperimentalTask | ChatliteTask | ChatTask | ComparisonTask | CuboidannotationTask | DatacollectionTask | DocumentmodelTask | DocumenttranscriptionTask | Federal2DvideoannotationTask | ImageannotationTask | LaneannotationTask | LidarannotationTask | LidarlinkingTask | LidarsegmentationTask | LidartopdownTask | LineannotationTask | MultichatTask | MultistageTask | NamedentityrecognitionTask | PointannotationTask | PolygonannotationTask | SegmentannotationTask | SensorfusionTask | TextcollectionTask | TranscriptionTask | VideoannotationTask | VideoboxannotationTask | VideocuboidannotationTask | VideoplaybackannotationTask | Error
     """
 
     return (
@@ -337,9 +801,35 @@ def parse_success(
     AnnotationTask
     | AudiotranscriptionTask
     | CategorizationTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | ChatTask
     | ComparisonTask
+    | CuboidannotationTask
     | DatacollectionTask
+    | DocumentmodelTask
+    | DocumenttranscriptionTask
+    | Federal2DvideoannotationTask
+    | ImageannotationTask
+    | LaneannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | LineannotationTask
+    | MultichatTask
+    | MultistageTask
+    | NamedentityrecognitionTask
+    | PointannotationTask
+    | PolygonannotationTask
+    | SegmentannotationTask
+    | SensorfusionTask
+    | TextcollectionTask
     | TranscriptionTask
+    | VideoannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | VideoplaybackannotationTask
 ):
     """Build the model of a 200 answer from its decoded JSON.
 
@@ -352,9 +842,35 @@ def parse_success(
         AnnotationTask
         | AudiotranscriptionTask
         | CategorizationTask
+        | ChatexperimentalTask
+        | ChatliteTask
+        | ChatTask
         | ComparisonTask
+        | CuboidannotationTask
         | DatacollectionTask
+        | DocumentmodelTask
+        | DocumenttranscriptionTask
+        | Federal2DvideoannotationTask
+        | ImageannotationTask
+        | LaneannotationTask
+        | LidarannotationTask
+        | LidarlinkingTask
+        | LidarsegmentationTask
+        | LidartopdownTask
+        | LineannotationTask
+        | MultichatTask
+        | MultistageTask
+        | NamedentityrecognitionTask
+        | PointannotationTask
+        | PolygonannotationTask
+        | SegmentannotationTask
+        | SensorfusionTask
+        | TextcollectionTask
         | TranscriptionTask
+        | VideoannotationTask
+        | VideoboxannotationTask
+        | VideocuboidannotationTask
+        | VideoplaybackannotationTask
     ):
         try:
             if not isinstance(data, dict):
@@ -402,13 +918,265 @@ def parse_success(
             return componentsschemas_task_type_4
         except (TypeError, ValueError, AttributeError, KeyError):
             pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_5 = AudiotranscriptionTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_5
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_6 = ImageannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_6
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_7 = PolygonannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_7
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_8 = LineannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_8
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_9 = PointannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_9
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_10 = CuboidannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_10
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_11 = SegmentannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_11
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_12 = LaneannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_12
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_13 = TextcollectionTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_13
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_14 = NamedentityrecognitionTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_14
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_15 = DocumenttranscriptionTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_15
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_16 = DocumentmodelTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_16
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_17 = VideoannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_17
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_18 = VideoplaybackannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_18
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_19 = VideoboxannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_19
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_20 = VideocuboidannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_20
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_21 = Federal2DvideoannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_21
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_22 = LidarannotationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_22
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_23 = LidarlinkingTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_23
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_24 = LidarsegmentationTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_24
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_25 = LidartopdownTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_25
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_26 = SensorfusionTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_26
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_27 = ChatTask.from_dict(cast("dict[str, Any]", data))
+
+            return componentsschemas_task_type_27
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_28 = ChatexperimentalTask.from_dict(
+                cast("dict[str, Any]", data)
+            )
+
+            return componentsschemas_task_type_28
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_29 = ChatliteTask.from_dict(cast("dict[str, Any]", data))
+
+            return componentsschemas_task_type_29
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_task_type_30 = MultichatTask.from_dict(cast("dict[str, Any]", data))
+
+            return componentsschemas_task_type_30
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
         if not isinstance(data, dict):
             raise TypeError()
-        componentsschemas_task_type_5 = AudiotranscriptionTask.from_dict(
-            cast("dict[str, Any]", data)
-        )
+        componentsschemas_task_type_31 = MultistageTask.from_dict(cast("dict[str, Any]", data))
 
-        return componentsschemas_task_type_5
+        return componentsschemas_task_type_31
 
     response_200 = _parse_response_200(data)
 

@@ -9,6 +9,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.task_list import TaskList
+from ...models.task_review_status import TaskReviewStatus
 from ...models.task_status import TaskStatus
 from ...models.task_type import TaskType
 from ...types import UNSET, Response, Unset
@@ -18,12 +19,22 @@ def _get_kwargs(
     *,
     start_time: datetime.datetime | Unset = UNSET,
     end_time: datetime.datetime | Unset = UNSET,
+    completed_after: datetime.datetime | Unset = UNSET,
+    completed_before: datetime.datetime | Unset = UNSET,
+    updated_after: datetime.datetime | Unset = UNSET,
+    updated_before: datetime.datetime | Unset = UNSET,
     status: TaskStatus | Unset = UNSET,
     type_: TaskType | Unset = UNSET,
+    project: str | Unset = UNSET,
+    batch: str | Unset = UNSET,
+    customer_review_status: str | TaskReviewStatus | Unset = UNSET,
+    unique_id: list[str] | str | Unset = UNSET,
+    tags: list[str] | str | Unset = UNSET,
     limit: int | Unset = UNSET,
     offset: int | Unset = UNSET,
     next_token: str | Unset = UNSET,
-    unique_id: str | Unset = UNSET,
+    include_attachment_url: bool | Unset = UNSET,
+    limited_response: bool | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -38,6 +49,26 @@ def _get_kwargs(
         json_end_time = end_time.isoformat()
     params["end_time"] = json_end_time
 
+    json_completed_after: str | Unset = UNSET
+    if not isinstance(completed_after, Unset):
+        json_completed_after = completed_after.isoformat()
+    params["completed_after"] = json_completed_after
+
+    json_completed_before: str | Unset = UNSET
+    if not isinstance(completed_before, Unset):
+        json_completed_before = completed_before.isoformat()
+    params["completed_before"] = json_completed_before
+
+    json_updated_after: str | Unset = UNSET
+    if not isinstance(updated_after, Unset):
+        json_updated_after = updated_after.isoformat()
+    params["updated_after"] = json_updated_after
+
+    json_updated_before: str | Unset = UNSET
+    if not isinstance(updated_before, Unset):
+        json_updated_before = updated_before.isoformat()
+    params["updated_before"] = json_updated_before
+
     json_status: str | Unset = UNSET
     if not isinstance(status, Unset):
         json_status = status
@@ -50,13 +81,48 @@ def _get_kwargs(
 
     params["type"] = json_type_
 
+    params["project"] = project
+
+    params["batch"] = batch
+
+    json_customer_review_status: str | Unset
+    if isinstance(customer_review_status, Unset):
+        json_customer_review_status = UNSET
+    elif isinstance(customer_review_status, str):
+        json_customer_review_status = customer_review_status
+    else:
+        json_customer_review_status = customer_review_status
+    params["customer_review_status"] = json_customer_review_status
+
+    json_unique_id: list[str] | str | Unset
+    if isinstance(unique_id, Unset):
+        json_unique_id = UNSET
+    elif isinstance(unique_id, list):
+        json_unique_id = unique_id
+
+    else:
+        json_unique_id = unique_id
+    params["unique_id"] = json_unique_id
+
+    json_tags: list[str] | str | Unset
+    if isinstance(tags, Unset):
+        json_tags = UNSET
+    elif isinstance(tags, list):
+        json_tags = tags
+
+    else:
+        json_tags = tags
+    params["tags"] = json_tags
+
     params["limit"] = limit
 
     params["offset"] = offset
 
     params["next_token"] = next_token
 
-    params["unique_id"] = unique_id
+    params["include_attachment_url"] = include_attachment_url
+
+    params["limited_response"] = limited_response
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -129,29 +195,60 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     start_time: datetime.datetime | Unset = UNSET,
     end_time: datetime.datetime | Unset = UNSET,
+    completed_after: datetime.datetime | Unset = UNSET,
+    completed_before: datetime.datetime | Unset = UNSET,
+    updated_after: datetime.datetime | Unset = UNSET,
+    updated_before: datetime.datetime | Unset = UNSET,
     status: TaskStatus | Unset = UNSET,
     type_: TaskType | Unset = UNSET,
+    project: str | Unset = UNSET,
+    batch: str | Unset = UNSET,
+    customer_review_status: str | TaskReviewStatus | Unset = UNSET,
+    unique_id: list[str] | str | Unset = UNSET,
+    tags: list[str] | str | Unset = UNSET,
     limit: int | Unset = UNSET,
     offset: int | Unset = UNSET,
     next_token: str | Unset = UNSET,
-    unique_id: str | Unset = UNSET,
+    include_attachment_url: bool | Unset = UNSET,
+    limited_response: bool | Unset = UNSET,
 ) -> Response[Error | TaskList]:
     """List tasks
 
-     Returns one page of the caller's tasks, newest first, filtered by the query parameters. Follow
-    `next_token` (or raise `offset`) while `has_more` is true to read every page.
+     Returns one page of the caller's tasks, newest `created_at` first, filtered by the query parameters
+    (all of them combine with AND). Pass the page's `next_token` back (or raise `offset`) while
+    `has_more` is true to read every page. Every time filter takes an RFC 3339 date-time; the server
+    also accepts a date (`2021-04-25`) or an ISO 8601 time without a zone (`2021-04-25T03:14:15.926`, as
+    the official SDK's `utcnow().isoformat()` gives), meaning UTC.
 
     Args:
-        start_time (datetime.datetime | Unset):
-        end_time (datetime.datetime | Unset):
+        start_time (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or an
+            ISO 8601 time without a zone (meaning UTC) is accepted too.
+        end_time (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or an
+            ISO 8601 time without a zone (meaning UTC) is accepted too.
+        completed_after (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        completed_before (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        updated_after (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or
+            an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        updated_before (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
         status (TaskStatus | Unset): Where a task is: `pending` (waiting or being worked on),
-            `completed` (its `response` is ready), `canceled`, or `error` (newer servers).
-        type_ (TaskType | Unset): The kind of work a task asks for.
+            `completed` (its `response` is ready), `canceled`, or `error` (an attachment could not be
+            read; `response.error` says why).
+        type_ (TaskType | Unset): The kind of work a task asks for: the 31 values of the official
+            2.x SDK's `TaskType`, and the 1.x `audiotranscription`, still served.
+        project (str | Unset): A project's name, unique per account.
+        batch (str | Unset): A batch's name, unique per account.
+        customer_review_status (str | TaskReviewStatus | Unset): One audit result, or several
+            joined by commas.
+        unique_id (list[str] | str | Unset): One `unique_id`, or several (the parameter repeated).
+        tags (list[str] | str | Unset): One tag, or several (the parameter repeated).
         limit (int | Unset):
         offset (int | Unset):
         next_token (str | Unset):
-        unique_id (str | Unset): A caller-chosen key, unique per account: a second create with the
-            same value is rejected with 409, which makes creates safe to retry.
+        include_attachment_url (bool | Unset):
+        limited_response (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,12 +261,22 @@ def sync_detailed(
     kwargs = _get_kwargs(
         start_time=start_time,
         end_time=end_time,
+        completed_after=completed_after,
+        completed_before=completed_before,
+        updated_after=updated_after,
+        updated_before=updated_before,
         status=status,
         type_=type_,
+        project=project,
+        batch=batch,
+        customer_review_status=customer_review_status,
+        unique_id=unique_id,
+        tags=tags,
         limit=limit,
         offset=offset,
         next_token=next_token,
-        unique_id=unique_id,
+        include_attachment_url=include_attachment_url,
+        limited_response=limited_response,
     )
 
     response = client.get_httpx_client().request(
@@ -184,29 +291,60 @@ def sync(
     client: AuthenticatedClient | Client,
     start_time: datetime.datetime | Unset = UNSET,
     end_time: datetime.datetime | Unset = UNSET,
+    completed_after: datetime.datetime | Unset = UNSET,
+    completed_before: datetime.datetime | Unset = UNSET,
+    updated_after: datetime.datetime | Unset = UNSET,
+    updated_before: datetime.datetime | Unset = UNSET,
     status: TaskStatus | Unset = UNSET,
     type_: TaskType | Unset = UNSET,
+    project: str | Unset = UNSET,
+    batch: str | Unset = UNSET,
+    customer_review_status: str | TaskReviewStatus | Unset = UNSET,
+    unique_id: list[str] | str | Unset = UNSET,
+    tags: list[str] | str | Unset = UNSET,
     limit: int | Unset = UNSET,
     offset: int | Unset = UNSET,
     next_token: str | Unset = UNSET,
-    unique_id: str | Unset = UNSET,
+    include_attachment_url: bool | Unset = UNSET,
+    limited_response: bool | Unset = UNSET,
 ) -> Error | TaskList | None:
     """List tasks
 
-     Returns one page of the caller's tasks, newest first, filtered by the query parameters. Follow
-    `next_token` (or raise `offset`) while `has_more` is true to read every page.
+     Returns one page of the caller's tasks, newest `created_at` first, filtered by the query parameters
+    (all of them combine with AND). Pass the page's `next_token` back (or raise `offset`) while
+    `has_more` is true to read every page. Every time filter takes an RFC 3339 date-time; the server
+    also accepts a date (`2021-04-25`) or an ISO 8601 time without a zone (`2021-04-25T03:14:15.926`, as
+    the official SDK's `utcnow().isoformat()` gives), meaning UTC.
 
     Args:
-        start_time (datetime.datetime | Unset):
-        end_time (datetime.datetime | Unset):
+        start_time (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or an
+            ISO 8601 time without a zone (meaning UTC) is accepted too.
+        end_time (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or an
+            ISO 8601 time without a zone (meaning UTC) is accepted too.
+        completed_after (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        completed_before (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        updated_after (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or
+            an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        updated_before (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
         status (TaskStatus | Unset): Where a task is: `pending` (waiting or being worked on),
-            `completed` (its `response` is ready), `canceled`, or `error` (newer servers).
-        type_ (TaskType | Unset): The kind of work a task asks for.
+            `completed` (its `response` is ready), `canceled`, or `error` (an attachment could not be
+            read; `response.error` says why).
+        type_ (TaskType | Unset): The kind of work a task asks for: the 31 values of the official
+            2.x SDK's `TaskType`, and the 1.x `audiotranscription`, still served.
+        project (str | Unset): A project's name, unique per account.
+        batch (str | Unset): A batch's name, unique per account.
+        customer_review_status (str | TaskReviewStatus | Unset): One audit result, or several
+            joined by commas.
+        unique_id (list[str] | str | Unset): One `unique_id`, or several (the parameter repeated).
+        tags (list[str] | str | Unset): One tag, or several (the parameter repeated).
         limit (int | Unset):
         offset (int | Unset):
         next_token (str | Unset):
-        unique_id (str | Unset): A caller-chosen key, unique per account: a second create with the
-            same value is rejected with 409, which makes creates safe to retry.
+        include_attachment_url (bool | Unset):
+        limited_response (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -220,12 +358,22 @@ def sync(
         client=client,
         start_time=start_time,
         end_time=end_time,
+        completed_after=completed_after,
+        completed_before=completed_before,
+        updated_after=updated_after,
+        updated_before=updated_before,
         status=status,
         type_=type_,
+        project=project,
+        batch=batch,
+        customer_review_status=customer_review_status,
+        unique_id=unique_id,
+        tags=tags,
         limit=limit,
         offset=offset,
         next_token=next_token,
-        unique_id=unique_id,
+        include_attachment_url=include_attachment_url,
+        limited_response=limited_response,
     ).parsed
 
 
@@ -234,29 +382,60 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     start_time: datetime.datetime | Unset = UNSET,
     end_time: datetime.datetime | Unset = UNSET,
+    completed_after: datetime.datetime | Unset = UNSET,
+    completed_before: datetime.datetime | Unset = UNSET,
+    updated_after: datetime.datetime | Unset = UNSET,
+    updated_before: datetime.datetime | Unset = UNSET,
     status: TaskStatus | Unset = UNSET,
     type_: TaskType | Unset = UNSET,
+    project: str | Unset = UNSET,
+    batch: str | Unset = UNSET,
+    customer_review_status: str | TaskReviewStatus | Unset = UNSET,
+    unique_id: list[str] | str | Unset = UNSET,
+    tags: list[str] | str | Unset = UNSET,
     limit: int | Unset = UNSET,
     offset: int | Unset = UNSET,
     next_token: str | Unset = UNSET,
-    unique_id: str | Unset = UNSET,
+    include_attachment_url: bool | Unset = UNSET,
+    limited_response: bool | Unset = UNSET,
 ) -> Response[Error | TaskList]:
     """List tasks
 
-     Returns one page of the caller's tasks, newest first, filtered by the query parameters. Follow
-    `next_token` (or raise `offset`) while `has_more` is true to read every page.
+     Returns one page of the caller's tasks, newest `created_at` first, filtered by the query parameters
+    (all of them combine with AND). Pass the page's `next_token` back (or raise `offset`) while
+    `has_more` is true to read every page. Every time filter takes an RFC 3339 date-time; the server
+    also accepts a date (`2021-04-25`) or an ISO 8601 time without a zone (`2021-04-25T03:14:15.926`, as
+    the official SDK's `utcnow().isoformat()` gives), meaning UTC.
 
     Args:
-        start_time (datetime.datetime | Unset):
-        end_time (datetime.datetime | Unset):
+        start_time (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or an
+            ISO 8601 time without a zone (meaning UTC) is accepted too.
+        end_time (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or an
+            ISO 8601 time without a zone (meaning UTC) is accepted too.
+        completed_after (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        completed_before (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        updated_after (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or
+            an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        updated_before (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
         status (TaskStatus | Unset): Where a task is: `pending` (waiting or being worked on),
-            `completed` (its `response` is ready), `canceled`, or `error` (newer servers).
-        type_ (TaskType | Unset): The kind of work a task asks for.
+            `completed` (its `response` is ready), `canceled`, or `error` (an attachment could not be
+            read; `response.error` says why).
+        type_ (TaskType | Unset): The kind of work a task asks for: the 31 values of the official
+            2.x SDK's `TaskType`, and the 1.x `audiotranscription`, still served.
+        project (str | Unset): A project's name, unique per account.
+        batch (str | Unset): A batch's name, unique per account.
+        customer_review_status (str | TaskReviewStatus | Unset): One audit result, or several
+            joined by commas.
+        unique_id (list[str] | str | Unset): One `unique_id`, or several (the parameter repeated).
+        tags (list[str] | str | Unset): One tag, or several (the parameter repeated).
         limit (int | Unset):
         offset (int | Unset):
         next_token (str | Unset):
-        unique_id (str | Unset): A caller-chosen key, unique per account: a second create with the
-            same value is rejected with 409, which makes creates safe to retry.
+        include_attachment_url (bool | Unset):
+        limited_response (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -269,12 +448,22 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         start_time=start_time,
         end_time=end_time,
+        completed_after=completed_after,
+        completed_before=completed_before,
+        updated_after=updated_after,
+        updated_before=updated_before,
         status=status,
         type_=type_,
+        project=project,
+        batch=batch,
+        customer_review_status=customer_review_status,
+        unique_id=unique_id,
+        tags=tags,
         limit=limit,
         offset=offset,
         next_token=next_token,
-        unique_id=unique_id,
+        include_attachment_url=include_attachment_url,
+        limited_response=limited_response,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -287,29 +476,60 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     start_time: datetime.datetime | Unset = UNSET,
     end_time: datetime.datetime | Unset = UNSET,
+    completed_after: datetime.datetime | Unset = UNSET,
+    completed_before: datetime.datetime | Unset = UNSET,
+    updated_after: datetime.datetime | Unset = UNSET,
+    updated_before: datetime.datetime | Unset = UNSET,
     status: TaskStatus | Unset = UNSET,
     type_: TaskType | Unset = UNSET,
+    project: str | Unset = UNSET,
+    batch: str | Unset = UNSET,
+    customer_review_status: str | TaskReviewStatus | Unset = UNSET,
+    unique_id: list[str] | str | Unset = UNSET,
+    tags: list[str] | str | Unset = UNSET,
     limit: int | Unset = UNSET,
     offset: int | Unset = UNSET,
     next_token: str | Unset = UNSET,
-    unique_id: str | Unset = UNSET,
+    include_attachment_url: bool | Unset = UNSET,
+    limited_response: bool | Unset = UNSET,
 ) -> Error | TaskList | None:
     """List tasks
 
-     Returns one page of the caller's tasks, newest first, filtered by the query parameters. Follow
-    `next_token` (or raise `offset`) while `has_more` is true to read every page.
+     Returns one page of the caller's tasks, newest `created_at` first, filtered by the query parameters
+    (all of them combine with AND). Pass the page's `next_token` back (or raise `offset`) while
+    `has_more` is true to read every page. Every time filter takes an RFC 3339 date-time; the server
+    also accepts a date (`2021-04-25`) or an ISO 8601 time without a zone (`2021-04-25T03:14:15.926`, as
+    the official SDK's `utcnow().isoformat()` gives), meaning UTC.
 
     Args:
-        start_time (datetime.datetime | Unset):
-        end_time (datetime.datetime | Unset):
+        start_time (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or an
+            ISO 8601 time without a zone (meaning UTC) is accepted too.
+        end_time (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or an
+            ISO 8601 time without a zone (meaning UTC) is accepted too.
+        completed_after (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        completed_before (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        updated_after (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`) or
+            an ISO 8601 time without a zone (meaning UTC) is accepted too.
+        updated_before (datetime.datetime | Unset): An RFC 3339 date-time; a date (`2021-04-25`)
+            or an ISO 8601 time without a zone (meaning UTC) is accepted too.
         status (TaskStatus | Unset): Where a task is: `pending` (waiting or being worked on),
-            `completed` (its `response` is ready), `canceled`, or `error` (newer servers).
-        type_ (TaskType | Unset): The kind of work a task asks for.
+            `completed` (its `response` is ready), `canceled`, or `error` (an attachment could not be
+            read; `response.error` says why).
+        type_ (TaskType | Unset): The kind of work a task asks for: the 31 values of the official
+            2.x SDK's `TaskType`, and the 1.x `audiotranscription`, still served.
+        project (str | Unset): A project's name, unique per account.
+        batch (str | Unset): A batch's name, unique per account.
+        customer_review_status (str | TaskReviewStatus | Unset): One audit result, or several
+            joined by commas.
+        unique_id (list[str] | str | Unset): One `unique_id`, or several (the parameter repeated).
+        tags (list[str] | str | Unset): One tag, or several (the parameter repeated).
         limit (int | Unset):
         offset (int | Unset):
         next_token (str | Unset):
-        unique_id (str | Unset): A caller-chosen key, unique per account: a second create with the
-            same value is rejected with 409, which makes creates safe to retry.
+        include_attachment_url (bool | Unset):
+        limited_response (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -324,12 +544,22 @@ async def asyncio(
             client=client,
             start_time=start_time,
             end_time=end_time,
+            completed_after=completed_after,
+            completed_before=completed_before,
+            updated_after=updated_after,
+            updated_before=updated_before,
             status=status,
             type_=type_,
+            project=project,
+            batch=batch,
+            customer_review_status=customer_review_status,
+            unique_id=unique_id,
+            tags=tags,
             limit=limit,
             offset=offset,
             next_token=next_token,
-            unique_id=unique_id,
+            include_attachment_url=include_attachment_url,
+            limited_response=limited_response,
         )
     ).parsed
 
