@@ -50,6 +50,9 @@ WRAPPERS: Mapping[str, tuple[str, str, str]] = {
 """Schemas whose answers the hand-written layer wraps; every other schema is returned as
 its generated attrs model. A member of the ``Task`` oneOf is a ``Task`` too."""
 
+FILE_ANNOTATION = "bytes | IO[bytes] | os.PathLike[str]"
+"""A file part of a multipart body: its content, an open binary file, or a path."""
+
 PYTHON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 
 
@@ -92,6 +95,8 @@ class Op:
     body_annotation: str = "Any"
     files: list[str] = field(default_factory=list)
     positional: list[Param] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    renames: dict[str, str] = field(default_factory=dict)  # Python name -> wire name
     kwargs_td: str | None = None
     kwargs_td_def: str | None = None
     idempotent: bool = False
@@ -232,11 +237,14 @@ class Builder:
         cls = self.td(name)
         if cls is None:
             raise SpecError(f"datamodel-code-generator wrote no TypedDict {name}")
-        required: frozenset[str] = cls.__required_keys__  # type: ignore[attr-defined]
         out: dict[str, tuple[str, bool]] = {}
         for klass in reversed(cls.__mro__):
             for key, ann in getattr(klass, "__annotations__", {}).items():
-                out[key] = (_strip_required(str(ann)), key in required)
+                # With postponed annotations a TypedDict keeps each one as a ForwardRef
+                # and cannot tell NotRequired keys: read the source text instead.
+                text = getattr(ann, "__forward_arg__", ann)
+                text = text if isinstance(text, str) else str(text)
+                out[key] = (_strip_required(text), not text.startswith("NotRequired["))
         return out
 
     def use_params(self, annotation: str) -> str:
@@ -279,6 +287,8 @@ class Builder:
                     renames[p["name"]] = p["x-scaleapi-python-name"]
         self.body(op, node.get("requestBody"), fields, renames)
         positional = list(node.get("x-scaleapi-positional", []))
+        # A file part is always positional (first, unless x-scaleapi-positional says).
+        positional += [f for f in op.files if f not in positional]
         for wire in positional:
             if wire not in fields:
                 raise SpecError(f"{op_id}: x-scaleapi-positional names unknown {wire!r}")
@@ -286,14 +296,18 @@ class Builder:
             op.positional.append(
                 Param(wire, renames.get(wire, wire), self.use_params(annotation), required)
             )
-        for wire in renames:
-            if wire not in positional:
-                raise SpecError(f"{op_id}: x-scaleapi-python-name is only for positional names")
-        keywords = {k: v for k, v in fields.items() if k not in positional}
+        keywords = {renames.get(k, k): v for k, v in fields.items() if k not in positional}
+        op.keywords = sorted(keywords)
+        op.renames = {renames[k]: k for k in fields if k in renames and k not in positional}
+        if len(set(keywords) | {p.py for p in op.positional}) != len(keywords) + len(
+            op.positional
+        ):
+            raise SpecError(f"{op_id}: two arguments have the same Python name")
         if keywords:
-            self.kwargs_typeddict(
-                op, keywords, bool(positional) or (bool(op.query) and bool(op.body_props))
-            )
+            own = bool(positional) or bool(op.renames) or (bool(op.query) and bool(op.body_props))
+            self.kwargs_typeddict(op, keywords, own)
+        else:
+            op.kwargs_td = None
         self.result(op, node)
         return op
 
@@ -316,9 +330,7 @@ class Builder:
                 sub = self.spec.deref(sub)
                 if sub.get("format") == "binary" or sub.get("contentMediaType"):
                     op.files.append(prop)
-                    op.positional.append(
-                        Param(prop, prop, "bytes | IO[bytes] | os.PathLike[str]", prop in required)
-                    )
+                    fields[prop] = (FILE_ANNOTATION, prop in required)
                 else:
                     op.body_props.append(prop)
                     ann = PYTHON_TYPES.get(sub.get("type", ""), "str")
@@ -347,9 +359,11 @@ class Builder:
         op.kwargs_td = ref
         self.param_names.add(ref)
         for prop, sub in props.items():
-            sub = self.spec.deref(sub)
-            if isinstance(sub, dict) and "x-scaleapi-python-name" in sub:
-                renames[prop] = sub["x-scaleapi-python-name"]
+            # The extension may sit beside a $ref: read it before resolving.
+            for node in (sub, self.spec.deref(sub)):
+                if isinstance(node, dict) and "x-scaleapi-python-name" in node:
+                    renames[prop] = node["x-scaleapi-python-name"]
+                    break
 
     def json_annotation(self, schema: Any) -> str:
         schema = self.spec.deref(schema)
@@ -386,8 +400,9 @@ class Builder:
             return
         name = Spec.ref_name(schema)
         array = False
-        if name is None and self.spec.deref(schema).get("type") == "array":
-            name = Spec.ref_name(self.spec.deref(schema).get("items"))
+        resolved = self.spec.deref(schema)
+        if resolved.get("type") == "array":  # inline, or a named array schema
+            name = Spec.ref_name(resolved.get("items"))
             array = name is not None
         if name is None:
             op.result_kind, op.result_annotation = "json", self.json_annotation(schema)

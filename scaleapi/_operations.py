@@ -179,8 +179,11 @@ def build_call(request: Request, *, auto_unique_id: bool = False) -> Call[Any]:
     """The call that sends ``request``; only what the caller passed goes on the wire."""
     op = request.op
     escape = "extra_body" if op.body_kind in ("object", "multipart") else "extra_query"
-    _check_names(op.name, request.args, op.accepted, escape)
-    values: dict[str, Any] = dict(request.args)
+    _check_names(op.name, request.args, op.keywords, escape)
+    renames = op.renames
+    values: dict[str, Any] = (
+        {renames.get(k, k): v for k, v in request.args.items()} if renames else dict(request.args)
+    )
     for wire, value in request.positional.items():
         if value is None and wire in op.optional_positional:
             continue

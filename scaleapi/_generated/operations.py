@@ -10,15 +10,44 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypedDict
 
 from .params import (
     AnnotationTaskCreate,
     AudiotranscriptionTaskCreate,
+    CallbackUrl,
     CategorizationTaskCreate,
+    ChatexperimentalTaskCreate,
+    ChatliteTaskCreate,
+    ChatTaskCreate,
     ComparisonTaskCreate,
+    CuboidannotationTaskCreate,
     DatacollectionTaskCreate,
+    DocumentmodelTaskCreate,
+    DocumenttranscriptionTaskCreate,
+    Federal2dvideoannotationTaskCreate,
+    ImageannotationTaskCreate,
+    LaneannotationTaskCreate,
+    LidarannotationTaskCreate,
+    LidarlinkingTaskCreate,
+    LidarsegmentationTaskCreate,
+    LidartopdownTaskCreate,
+    LineannotationTaskCreate,
+    Metadata,
+    MultichatTaskCreate,
+    MultistageTaskCreate,
+    NamedentityrecognitionTaskCreate,
+    PointannotationTaskCreate,
+    PolygonannotationTaskCreate,
+    ProjectName,
+    SegmentannotationTaskCreate,
+    SensorfusionTaskCreate,
+    TextcollectionTaskCreate,
     TranscriptionTaskCreate,
+    VideoannotationTaskCreate,
+    VideoboxannotationTaskCreate,
+    VideocuboidannotationTaskCreate,
+    VideoplaybackannotationTaskCreate,
 )
 
 Kind = Literal["read", "write", "create"]
@@ -39,6 +68,10 @@ class Operation:
     body_kind: Literal["none", "object", "whole", "multipart"]
     positional: tuple[tuple[str, str], ...]
     """(Python name, wire name) of the arguments also taken by position."""
+    keywords: frozenset[str]
+    """The keyword arguments the method takes, by Python name."""
+    renames: Mapping[str, str]
+    """Python name -> wire name, where they differ (2.x names, ``x-scaleapi-python-name``)."""
     optional_positional: frozenset[str]
     files: frozenset[str]
     kind: Kind
@@ -48,10 +81,47 @@ class Operation:
     model: str | None
     """Name of the generated attrs model of the answer (of its items, for a list)."""
 
-    @property
-    def accepted(self) -> frozenset[str]:
-        """The keyword arguments the operation takes (its body and query names)."""
-        return self.query | self.body
+
+class CreateProjectKwargs(TypedDict, total=False):
+    """Keyword arguments of ``create_project``."""
+
+    rapid: bool
+    studio: bool
+    dataset_id: str | None
+    pipeline: Literal["standard_task", "consensus_task"]
+
+
+class SetProjectOntologyKwargs(TypedDict, total=False):
+    """Keyword arguments of ``set_project_ontology``."""
+
+    name: str
+
+
+class CreateBatchKwargs(TypedDict, total=False):
+    """Keyword arguments of ``create_batch``."""
+
+    callback: CallbackUrl | str
+    calibration_batch: bool
+    self_label_batch: bool
+    metadata: Metadata
+
+
+class UploadFileKwargs(TypedDict, total=False):
+    """Keyword arguments of ``upload_file``."""
+
+    project_name: str
+    display_name: str
+    reference_id: str
+    metadata: str
+
+
+class ImportFileKwargs(TypedDict, total=False):
+    """Keyword arguments of ``import_file``."""
+
+    project_name: ProjectName
+    display_name: str
+    reference_id: str
+    metadata: Metadata
 
 
 CREATE_CATEGORIZATION_TASK: Final = Operation(
@@ -62,20 +132,49 @@ CREATE_CATEGORIZATION_TASK: Final = Operation(
     query=frozenset(),
     body=frozenset(
         {
-            "callback_url",
+            "project",
+            "batch",
             "instruction",
+            "callback_url",
             "urgency",
+            "priority",
             "metadata",
             "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
             "attachment_type",
             "attachment",
             "categories",
             "category_ids",
             "allow_multiple",
+            "layers",
+            "force",
         }
     ),
     body_kind="object",
     positional=(),
+    keywords=frozenset(
+        {
+            "allow_multiple",
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "categories",
+            "category_ids",
+            "clear_unique_id_on_error",
+            "force",
+            "instruction",
+            "layers",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -92,20 +191,45 @@ CREATE_TRANSCRIPTION_TASK: Final = Operation(
     query=frozenset(),
     body=frozenset(
         {
-            "callback_url",
+            "project",
+            "batch",
             "instruction",
+            "callback_url",
             "urgency",
+            "priority",
             "metadata",
             "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
             "attachment_type",
             "attachment",
             "fields",
-            "row_fields",
             "repeatable_fields",
+            "row_fields",
         }
     ),
     body_kind="object",
     positional=(),
+    keywords=frozenset(
+        {
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "fields",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "repeatable_fields",
+            "row_fields",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -122,11 +246,16 @@ CREATE_COMPARISON_TASK: Final = Operation(
     query=frozenset(),
     body=frozenset(
         {
-            "callback_url",
+            "project",
+            "batch",
             "instruction",
+            "callback_url",
             "urgency",
+            "priority",
             "metadata",
             "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
             "attachment_type",
             "attachments",
             "choices",
@@ -135,6 +264,25 @@ CREATE_COMPARISON_TASK: Final = Operation(
     ),
     body_kind="object",
     positional=(),
+    keywords=frozenset(
+        {
+            "attachment_type",
+            "attachments",
+            "batch",
+            "callback_url",
+            "choices",
+            "clear_unique_id_on_error",
+            "fields",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -151,11 +299,16 @@ CREATE_ANNOTATION_TASK: Final = Operation(
     query=frozenset(),
     body=frozenset(
         {
-            "callback_url",
+            "project",
+            "batch",
             "instruction",
+            "callback_url",
             "urgency",
+            "priority",
             "metadata",
             "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
             "attachment_type",
             "attachment",
             "objects_to_annotate",
@@ -163,10 +316,36 @@ CREATE_ANNOTATION_TASK: Final = Operation(
             "min_width",
             "min_height",
             "examples",
+            "layers",
+            "annotation_attributes",
         }
     ),
     body_kind="object",
     positional=(),
+    keywords=frozenset(
+        {
+            "annotation_attributes",
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "examples",
+            "instruction",
+            "layers",
+            "metadata",
+            "min_height",
+            "min_width",
+            "objects_to_annotate",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+            "with_labels",
+        }
+    ),
+    renames={},
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -183,11 +362,16 @@ CREATE_DATACOLLECTION_TASK: Final = Operation(
     query=frozenset(),
     body=frozenset(
         {
-            "callback_url",
+            "project",
+            "batch",
             "instruction",
+            "callback_url",
             "urgency",
+            "priority",
             "metadata",
             "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
             "attachment_type",
             "attachment",
             "fields",
@@ -195,6 +379,24 @@ CREATE_DATACOLLECTION_TASK: Final = Operation(
     ),
     body_kind="object",
     positional=(),
+    keywords=frozenset(
+        {
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "fields",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -211,24 +413,1413 @@ CREATE_AUDIOTRANSCRIPTION_TASK: Final = Operation(
     query=frozenset(),
     body=frozenset(
         {
-            "callback_url",
+            "project",
+            "batch",
             "instruction",
+            "callback_url",
             "urgency",
+            "priority",
             "metadata",
             "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
             "attachment_type",
             "attachment",
             "verbatim",
+            "phrases",
         }
     ),
     body_kind="object",
     positional=(),
+    keywords=frozenset(
+        {
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "phrases",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+            "verbatim",
+        }
+    ),
+    renames={},
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
     task_type="audiotranscription",
     result="task",
     model="AudiotranscriptionTask",
+)
+
+CREATE_IMAGEANNOTATION_TASK: Final = Operation(
+    name="create_imageannotation_task",
+    method="POST",
+    path="/task/imageannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "annotation_attributes",
+            "links",
+            "hypothesis",
+            "base_annotations",
+            "can_add_base_annotations",
+            "can_edit_base_annotations",
+            "can_edit_base_annotation_labels",
+            "can_delete_base_annotations",
+            "padding",
+            "paddingX",
+            "paddingY",
+            "attachment_type",
+            "attachment",
+            "geometries",
+            "context_attachments",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "annotation_attributes",
+            "attachment",
+            "attachment_type",
+            "base_annotations",
+            "batch",
+            "callback_url",
+            "can_add_base_annotations",
+            "can_delete_base_annotations",
+            "can_edit_base_annotation_labels",
+            "can_edit_base_annotations",
+            "clear_unique_id_on_error",
+            "context_attachments",
+            "geometries",
+            "hypothesis",
+            "instruction",
+            "links",
+            "metadata",
+            "padding",
+            "paddingX",
+            "paddingY",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="imageannotation",
+    result="task",
+    model="ImageannotationTask",
+)
+
+CREATE_POLYGONANNOTATION_TASK: Final = Operation(
+    name="create_polygonannotation_task",
+    method="POST",
+    path="/task/polygonannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "attachment_type",
+            "attachment",
+            "objects_to_annotate",
+            "with_labels",
+            "examples",
+            "layers",
+            "annotation_attributes",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "annotation_attributes",
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "examples",
+            "instruction",
+            "layers",
+            "metadata",
+            "objects_to_annotate",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+            "with_labels",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="polygonannotation",
+    result="task",
+    model="PolygonannotationTask",
+)
+
+CREATE_LINEANNOTATION_TASK: Final = Operation(
+    name="create_lineannotation_task",
+    method="POST",
+    path="/task/lineannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "attachment_type",
+            "attachment",
+            "objects_to_annotate",
+            "with_labels",
+            "examples",
+            "layers",
+            "annotation_attributes",
+            "splines",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "annotation_attributes",
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "examples",
+            "instruction",
+            "layers",
+            "metadata",
+            "objects_to_annotate",
+            "priority",
+            "project",
+            "splines",
+            "tags",
+            "unique_id",
+            "urgency",
+            "with_labels",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="lineannotation",
+    result="task",
+    model="LineannotationTask",
+)
+
+CREATE_POINTANNOTATION_TASK: Final = Operation(
+    name="create_pointannotation_task",
+    method="POST",
+    path="/task/pointannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "attachment_type",
+            "attachment",
+            "objects_to_annotate",
+            "with_labels",
+            "examples",
+            "layers",
+            "annotation_attributes",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "annotation_attributes",
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "examples",
+            "instruction",
+            "layers",
+            "metadata",
+            "objects_to_annotate",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+            "with_labels",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="pointannotation",
+    result="task",
+    model="PointannotationTask",
+)
+
+CREATE_CUBOIDANNOTATION_TASK: Final = Operation(
+    name="create_cuboidannotation_task",
+    method="POST",
+    path="/task/cuboidannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "attachment_type",
+            "attachment",
+            "objects_to_annotate",
+            "with_labels",
+            "examples",
+            "layers",
+            "annotation_attributes",
+            "min_width",
+            "min_height",
+            "min_annotations",
+            "max_annotations",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "annotation_attributes",
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "examples",
+            "instruction",
+            "layers",
+            "max_annotations",
+            "metadata",
+            "min_annotations",
+            "min_height",
+            "min_width",
+            "objects_to_annotate",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+            "with_labels",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="cuboidannotation",
+    result="task",
+    model="CuboidannotationTask",
+)
+
+CREATE_SEGMENTANNOTATION_TASK: Final = Operation(
+    name="create_segmentannotation_task",
+    method="POST",
+    path="/task/segmentannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "attachment_type",
+            "attachment",
+            "labels",
+            "instance_labels",
+            "allow_unlabeled",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "allow_unlabeled",
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instance_labels",
+            "instruction",
+            "labels",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="segmentannotation",
+    result="task",
+    model="SegmentannotationTask",
+)
+
+CREATE_LANEANNOTATION_TASK: Final = Operation(
+    name="create_laneannotation_task",
+    method="POST",
+    path="/task/laneannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="laneannotation",
+    result="task",
+    model="LaneannotationTask",
+)
+
+CREATE_TEXTCOLLECTION_TASK: Final = Operation(
+    name="create_textcollection_task",
+    method="POST",
+    path="/task/textcollection",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "attachments",
+            "fields",
+            "title",
+            "description",
+            "responses_required",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "attachments",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "description",
+            "fields",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "responses_required",
+            "tags",
+            "title",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="textcollection",
+    result="task",
+    model="TextcollectionTask",
+)
+
+CREATE_NAMEDENTITYRECOGNITION_TASK: Final = Operation(
+    name="create_namedentityrecognition_task",
+    method="POST",
+    path="/task/namedentityrecognition",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "text",
+            "labels",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "labels",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "text",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="namedentityrecognition",
+    result="task",
+    model="NamedentityrecognitionTask",
+)
+
+CREATE_DOCUMENTTRANSCRIPTION_TASK: Final = Operation(
+    name="create_documenttranscription_task",
+    method="POST",
+    path="/task/documenttranscription",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "attachment_type",
+            "attachment",
+            "features",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "attachment",
+            "attachment_type",
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "features",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="documenttranscription",
+    result="task",
+    model="DocumenttranscriptionTask",
+)
+
+CREATE_DOCUMENTMODEL_TASK: Final = Operation(
+    name="create_documentmodel_task",
+    method="POST",
+    path="/task/documentmodel",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="documentmodel",
+    result="task",
+    model="DocumentmodelTask",
+)
+
+CREATE_VIDEOANNOTATION_TASK: Final = Operation(
+    name="create_videoannotation_task",
+    method="POST",
+    path="/task/videoannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "annotation_attributes",
+            "links",
+            "hypothesis",
+            "base_annotations",
+            "can_add_base_annotations",
+            "can_edit_base_annotations",
+            "can_edit_base_annotation_labels",
+            "can_delete_base_annotations",
+            "padding",
+            "paddingX",
+            "paddingY",
+            "attachment_type",
+            "attachment",
+            "attachments",
+            "geometries",
+            "events_to_annotate",
+            "frame_rate",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "annotation_attributes",
+            "attachment",
+            "attachment_type",
+            "attachments",
+            "base_annotations",
+            "batch",
+            "callback_url",
+            "can_add_base_annotations",
+            "can_delete_base_annotations",
+            "can_edit_base_annotation_labels",
+            "can_edit_base_annotations",
+            "clear_unique_id_on_error",
+            "events_to_annotate",
+            "frame_rate",
+            "geometries",
+            "hypothesis",
+            "instruction",
+            "links",
+            "metadata",
+            "padding",
+            "paddingX",
+            "paddingY",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="videoannotation",
+    result="task",
+    model="VideoannotationTask",
+)
+
+CREATE_VIDEOPLAYBACKANNOTATION_TASK: Final = Operation(
+    name="create_videoplaybackannotation_task",
+    method="POST",
+    path="/task/videoplaybackannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "annotation_attributes",
+            "links",
+            "hypothesis",
+            "base_annotations",
+            "can_add_base_annotations",
+            "can_edit_base_annotations",
+            "can_edit_base_annotation_labels",
+            "can_delete_base_annotations",
+            "padding",
+            "paddingX",
+            "paddingY",
+            "attachment_type",
+            "attachment",
+            "attachments",
+            "geometries",
+            "events_to_annotate",
+            "frame_rate",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "annotation_attributes",
+            "attachment",
+            "attachment_type",
+            "attachments",
+            "base_annotations",
+            "batch",
+            "callback_url",
+            "can_add_base_annotations",
+            "can_delete_base_annotations",
+            "can_edit_base_annotation_labels",
+            "can_edit_base_annotations",
+            "clear_unique_id_on_error",
+            "events_to_annotate",
+            "frame_rate",
+            "geometries",
+            "hypothesis",
+            "instruction",
+            "links",
+            "metadata",
+            "padding",
+            "paddingX",
+            "paddingY",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="videoplaybackannotation",
+    result="task",
+    model="VideoplaybackannotationTask",
+)
+
+CREATE_VIDEOBOXANNOTATION_TASK: Final = Operation(
+    name="create_videoboxannotation_task",
+    method="POST",
+    path="/task/videoboxannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="videoboxannotation",
+    result="task",
+    model="VideoboxannotationTask",
+)
+
+CREATE_VIDEOCUBOIDANNOTATION_TASK: Final = Operation(
+    name="create_videocuboidannotation_task",
+    method="POST",
+    path="/task/videocuboidannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="videocuboidannotation",
+    result="task",
+    model="VideocuboidannotationTask",
+)
+
+CREATE_FEDERAL2DVIDEOANNOTATION_TASK: Final = Operation(
+    name="create_federal2dvideoannotation_task",
+    method="POST",
+    path="/task/federal2dvideoannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="federal2dvideoannotation",
+    result="task",
+    model="Federal2dvideoannotationTask",
+)
+
+CREATE_LIDARANNOTATION_TASK: Final = Operation(
+    name="create_lidarannotation_task",
+    method="POST",
+    path="/task/lidarannotation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="lidarannotation",
+    result="task",
+    model="LidarannotationTask",
+)
+
+CREATE_LIDARLINKING_TASK: Final = Operation(
+    name="create_lidarlinking_task",
+    method="POST",
+    path="/task/lidarlinking",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="lidarlinking",
+    result="task",
+    model="LidarlinkingTask",
+)
+
+CREATE_LIDARSEGMENTATION_TASK: Final = Operation(
+    name="create_lidarsegmentation_task",
+    method="POST",
+    path="/task/lidarsegmentation",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="lidarsegmentation",
+    result="task",
+    model="LidarsegmentationTask",
+)
+
+CREATE_LIDARTOPDOWN_TASK: Final = Operation(
+    name="create_lidartopdown_task",
+    method="POST",
+    path="/task/lidartopdown",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="lidartopdown",
+    result="task",
+    model="LidartopdownTask",
+)
+
+CREATE_SENSORFUSION_TASK: Final = Operation(
+    name="create_sensorfusion_task",
+    method="POST",
+    path="/task/sensorfusion",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="sensorfusion",
+    result="task",
+    model="SensorfusionTask",
+)
+
+CREATE_CHAT_TASK: Final = Operation(
+    name="create_chat_task",
+    method="POST",
+    path="/task/chat",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="chat",
+    result="task",
+    model="ChatTask",
+)
+
+CREATE_CHATEXPERIMENTAL_TASK: Final = Operation(
+    name="create_chatexperimental_task",
+    method="POST",
+    path="/task/chatexperimental",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="chatexperimental",
+    result="task",
+    model="ChatexperimentalTask",
+)
+
+CREATE_CHATLITE_TASK: Final = Operation(
+    name="create_chatlite_task",
+    method="POST",
+    path="/task/chatlite",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="chatlite",
+    result="task",
+    model="ChatliteTask",
+)
+
+CREATE_MULTICHAT_TASK: Final = Operation(
+    name="create_multichat_task",
+    method="POST",
+    path="/task/multichat",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="multichat",
+    result="task",
+    model="MultichatTask",
+)
+
+CREATE_MULTISTAGE_TASK: Final = Operation(
+    name="create_multistage_task",
+    method="POST",
+    path="/task/multistage",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="create",
+    task_type="multistage",
+    result="task",
+    model="MultistageTask",
 )
 
 GET_TASK: Final = Operation(
@@ -240,6 +1831,8 @@ GET_TASK: Final = Operation(
     body=frozenset(),
     body_kind="none",
     positional=(),
+    keywords=frozenset(),
+    renames={},
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -253,10 +1846,169 @@ CANCEL_TASK: Final = Operation(
     method="POST",
     path="/task/{task_id}/cancel",
     path_params=("task_id",),
-    query=frozenset(),
+    query=frozenset(
+        {
+            "clear_unique_id",
+        }
+    ),
     body=frozenset(),
     body_kind="object",
     positional=(),
+    keywords=frozenset(
+        {
+            "clear_unique_id",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="task",
+    model=None,
+)
+
+AUDIT_TASK: Final = Operation(
+    name="audit_task",
+    method="POST",
+    path="/task/{task_id}/audit",
+    path_params=("task_id",),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "accepted",
+            "comments",
+        }
+    ),
+    body_kind="object",
+    positional=(
+        ("accepted", "accepted"),
+        ("comments", "comments"),
+    ),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(
+        {
+            "comments",
+        }
+    ),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model",
+    model="AuditResult",
+)
+
+UPDATE_TASK_UNIQUE_ID: Final = Operation(
+    name="update_task_unique_id",
+    method="POST",
+    path="/task/{task_id}/unique_id",
+    path_params=("task_id",),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "unique_id",
+        }
+    ),
+    body_kind="object",
+    positional=(("unique_id", "unique_id"),),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="task",
+    model=None,
+)
+
+CLEAR_TASK_UNIQUE_ID: Final = Operation(
+    name="clear_task_unique_id",
+    method="DELETE",
+    path="/task/{task_id}/unique_id",
+    path_params=("task_id",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="none",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="task",
+    model=None,
+)
+
+SET_TASK_METADATA: Final = Operation(
+    name="set_task_metadata",
+    method="POST",
+    path="/task/{task_id}/setMetadata",
+    path_params=("task_id",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="whole",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="task",
+    model=None,
+)
+
+SET_TASK_TAGS: Final = Operation(
+    name="set_task_tags",
+    method="POST",
+    path="/task/{task_id}/tags",
+    path_params=("task_id",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="whole",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="task",
+    model=None,
+)
+
+ADD_TASK_TAGS: Final = Operation(
+    name="add_task_tags",
+    method="PUT",
+    path="/task/{task_id}/tags",
+    path_params=("task_id",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="whole",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="task",
+    model=None,
+)
+
+DELETE_TASK_TAGS: Final = Operation(
+    name="delete_task_tags",
+    method="DELETE",
+    path="/task/{task_id}/tags",
+    path_params=("task_id",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="whole",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -274,23 +2026,529 @@ LIST_TASKS: Final = Operation(
         {
             "start_time",
             "end_time",
+            "completed_after",
+            "completed_before",
+            "updated_after",
+            "updated_before",
             "status",
             "type",
+            "project",
+            "batch",
+            "customer_review_status",
+            "unique_id",
+            "tags",
             "limit",
             "offset",
             "next_token",
-            "unique_id",
+            "include_attachment_url",
+            "limited_response",
         }
     ),
     body=frozenset(),
     body_kind="none",
     positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "completed_after",
+            "completed_before",
+            "customer_review_status",
+            "end_time",
+            "include_attachment_url",
+            "limit",
+            "limited_response",
+            "next_token",
+            "offset",
+            "project",
+            "start_time",
+            "status",
+            "tags",
+            "type",
+            "unique_id",
+            "updated_after",
+            "updated_before",
+        }
+    ),
+    renames={},
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
     task_type=None,
     result="task_page",
     model="TaskList",
+)
+
+CREATE_PROJECT: Final = Operation(
+    name="create_project",
+    method="POST",
+    path="/projects",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "type",
+            "name",
+            "params",
+            "rapid",
+            "studio",
+            "datasetId",
+            "pipeline",
+        }
+    ),
+    body_kind="object",
+    positional=(
+        ("project_name", "name"),
+        ("task_type", "type"),
+        ("params", "params"),
+    ),
+    keywords=frozenset(
+        {
+            "dataset_id",
+            "pipeline",
+            "rapid",
+            "studio",
+        }
+    ),
+    renames={
+        "dataset_id": "datasetId",
+    },
+    optional_positional=frozenset(
+        {
+            "params",
+        }
+    ),
+    files=frozenset(),
+    kind="write",
+    task_type=None,
+    result="model",
+    model="Project",
+)
+
+LIST_PROJECTS: Final = Operation(
+    name="list_projects",
+    method="GET",
+    path="/projects",
+    path_params=(),
+    query=frozenset(
+        {
+            "archived",
+        }
+    ),
+    body=frozenset(),
+    body_kind="none",
+    positional=(),
+    keywords=frozenset(
+        {
+            "archived",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model_list",
+    model="Project",
+)
+
+GET_PROJECT: Final = Operation(
+    name="get_project",
+    method="GET",
+    path="/projects/{project_name}",
+    path_params=("project_name",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="none",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model",
+    model="Project",
+)
+
+UPDATE_PROJECT: Final = Operation(
+    name="update_project",
+    method="POST",
+    path="/projects/{project_name}/setParams",
+    path_params=("project_name",),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "patch",
+            "instruction",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "instruction",
+            "patch",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model",
+    model="Project",
+)
+
+SET_PROJECT_ONTOLOGY: Final = Operation(
+    name="set_project_ontology",
+    method="POST",
+    path="/projects/{project_name}/setOntology",
+    path_params=("project_name",),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "ontology",
+            "name",
+        }
+    ),
+    body_kind="object",
+    positional=(("ontology", "ontology"),),
+    keywords=frozenset(
+        {
+            "name",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model",
+    model="OntologyResult",
+)
+
+GET_PROJECT_TASK_TEMPLATE: Final = Operation(
+    name="get_project_task_template",
+    method="GET",
+    path="/projects/{project_name}/taskTemplates",
+    path_params=("project_name",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="none",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model",
+    model="TaskTemplate",
+)
+
+CREATE_BATCH: Final = Operation(
+    name="create_batch",
+    method="POST",
+    path="/batches",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "name",
+            "callback",
+            "calibration_batch",
+            "self_label_batch",
+            "metadata",
+        }
+    ),
+    body_kind="object",
+    positional=(
+        ("project", "project"),
+        ("batch_name", "name"),
+    ),
+    keywords=frozenset(
+        {
+            "calibration_batch",
+            "callback",
+            "metadata",
+            "self_label_batch",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="write",
+    task_type=None,
+    result="model",
+    model="Batch",
+)
+
+LIST_BATCHES: Final = Operation(
+    name="list_batches",
+    method="GET",
+    path="/batches",
+    path_params=(),
+    query=frozenset(
+        {
+            "start_time",
+            "end_time",
+            "completed_after",
+            "completed_before",
+            "audited_after",
+            "audited_before",
+            "status",
+            "project",
+            "exclude_archived",
+            "limit",
+            "offset",
+        }
+    ),
+    body=frozenset(),
+    body_kind="none",
+    positional=(),
+    keywords=frozenset(
+        {
+            "audited_after",
+            "audited_before",
+            "completed_after",
+            "completed_before",
+            "end_time",
+            "exclude_archived",
+            "limit",
+            "offset",
+            "project",
+            "start_time",
+            "status",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model",
+    model="BatchList",
+)
+
+GET_BATCH: Final = Operation(
+    name="get_batch",
+    method="GET",
+    path="/batches/{batch_name}",
+    path_params=("batch_name",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="none",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model",
+    model="Batch",
+)
+
+FINALIZE_BATCH: Final = Operation(
+    name="finalize_batch",
+    method="POST",
+    path="/batches/{batch_name}/finalize",
+    path_params=("batch_name",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="none",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model",
+    model="Batch",
+)
+
+GET_BATCH_STATUS: Final = Operation(
+    name="get_batch_status",
+    method="GET",
+    path="/batches/{batch_name}/status",
+    path_params=("batch_name",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="none",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model",
+    model="BatchStatusCounts",
+)
+
+SET_BATCH_METADATA: Final = Operation(
+    name="set_batch_metadata",
+    method="POST",
+    path="/batches/{batch_name}/setMetadata",
+    path_params=("batch_name",),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="whole",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model",
+    model="Batch",
+)
+
+UPLOAD_FILE: Final = Operation(
+    name="upload_file",
+    method="POST",
+    path="/files/upload",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project_name",
+            "display_name",
+            "reference_id",
+            "metadata",
+        }
+    ),
+    body_kind="multipart",
+    positional=(("file", "file"),),
+    keywords=frozenset(
+        {
+            "display_name",
+            "metadata",
+            "project_name",
+            "reference_id",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(
+        {
+            "file",
+        }
+    ),
+    kind="write",
+    task_type=None,
+    result="model",
+    model="File",
+)
+
+IMPORT_FILE: Final = Operation(
+    name="import_file",
+    method="POST",
+    path="/files/import",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project_name",
+            "display_name",
+            "reference_id",
+            "file_url",
+            "metadata",
+        }
+    ),
+    body_kind="object",
+    positional=(("file_url", "file_url"),),
+    keywords=frozenset(
+        {
+            "display_name",
+            "metadata",
+            "project_name",
+            "reference_id",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="write",
+    task_type=None,
+    result="model",
+    model="File",
+)
+
+LIST_TEAMMATES: Final = Operation(
+    name="list_teammates",
+    method="GET",
+    path="/teams",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(),
+    body_kind="none",
+    positional=(),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model_list",
+    model="Teammate",
+)
+
+INVITE_TEAMMATES: Final = Operation(
+    name="invite_teammates",
+    method="POST",
+    path="/teams/invite",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "emails",
+            "team_role",
+        }
+    ),
+    body_kind="object",
+    positional=(
+        ("emails", "emails"),
+        ("role", "team_role"),
+    ),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="write",
+    task_type=None,
+    result="model_list",
+    model="Teammate",
+)
+
+UPDATE_TEAMMATES_ROLE: Final = Operation(
+    name="update_teammates_role",
+    method="POST",
+    path="/teams/set_role",
+    path_params=(),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "emails",
+            "team_role",
+        }
+    ),
+    body_kind="object",
+    positional=(
+        ("emails", "emails"),
+        ("role", "team_role"),
+    ),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="read",
+    task_type=None,
+    result="model_list",
+    model="Teammate",
 )
 
 OPERATIONS: Final[Mapping[str, Operation]] = {
@@ -300,35 +2558,140 @@ OPERATIONS: Final[Mapping[str, Operation]] = {
     "create_annotation_task": CREATE_ANNOTATION_TASK,
     "create_datacollection_task": CREATE_DATACOLLECTION_TASK,
     "create_audiotranscription_task": CREATE_AUDIOTRANSCRIPTION_TASK,
+    "create_imageannotation_task": CREATE_IMAGEANNOTATION_TASK,
+    "create_polygonannotation_task": CREATE_POLYGONANNOTATION_TASK,
+    "create_lineannotation_task": CREATE_LINEANNOTATION_TASK,
+    "create_pointannotation_task": CREATE_POINTANNOTATION_TASK,
+    "create_cuboidannotation_task": CREATE_CUBOIDANNOTATION_TASK,
+    "create_segmentannotation_task": CREATE_SEGMENTANNOTATION_TASK,
+    "create_laneannotation_task": CREATE_LANEANNOTATION_TASK,
+    "create_textcollection_task": CREATE_TEXTCOLLECTION_TASK,
+    "create_namedentityrecognition_task": CREATE_NAMEDENTITYRECOGNITION_TASK,
+    "create_documenttranscription_task": CREATE_DOCUMENTTRANSCRIPTION_TASK,
+    "create_documentmodel_task": CREATE_DOCUMENTMODEL_TASK,
+    "create_videoannotation_task": CREATE_VIDEOANNOTATION_TASK,
+    "create_videoplaybackannotation_task": CREATE_VIDEOPLAYBACKANNOTATION_TASK,
+    "create_videoboxannotation_task": CREATE_VIDEOBOXANNOTATION_TASK,
+    "create_videocuboidannotation_task": CREATE_VIDEOCUBOIDANNOTATION_TASK,
+    "create_federal2dvideoannotation_task": CREATE_FEDERAL2DVIDEOANNOTATION_TASK,
+    "create_lidarannotation_task": CREATE_LIDARANNOTATION_TASK,
+    "create_lidarlinking_task": CREATE_LIDARLINKING_TASK,
+    "create_lidarsegmentation_task": CREATE_LIDARSEGMENTATION_TASK,
+    "create_lidartopdown_task": CREATE_LIDARTOPDOWN_TASK,
+    "create_sensorfusion_task": CREATE_SENSORFUSION_TASK,
+    "create_chat_task": CREATE_CHAT_TASK,
+    "create_chatexperimental_task": CREATE_CHATEXPERIMENTAL_TASK,
+    "create_chatlite_task": CREATE_CHATLITE_TASK,
+    "create_multichat_task": CREATE_MULTICHAT_TASK,
+    "create_multistage_task": CREATE_MULTISTAGE_TASK,
     "get_task": GET_TASK,
     "cancel_task": CANCEL_TASK,
+    "audit_task": AUDIT_TASK,
+    "update_task_unique_id": UPDATE_TASK_UNIQUE_ID,
+    "clear_task_unique_id": CLEAR_TASK_UNIQUE_ID,
+    "set_task_metadata": SET_TASK_METADATA,
+    "set_task_tags": SET_TASK_TAGS,
+    "add_task_tags": ADD_TASK_TAGS,
+    "delete_task_tags": DELETE_TASK_TAGS,
     "list_tasks": LIST_TASKS,
+    "create_project": CREATE_PROJECT,
+    "list_projects": LIST_PROJECTS,
+    "get_project": GET_PROJECT,
+    "update_project": UPDATE_PROJECT,
+    "set_project_ontology": SET_PROJECT_ONTOLOGY,
+    "get_project_task_template": GET_PROJECT_TASK_TEMPLATE,
+    "create_batch": CREATE_BATCH,
+    "list_batches": LIST_BATCHES,
+    "get_batch": GET_BATCH,
+    "finalize_batch": FINALIZE_BATCH,
+    "get_batch_status": GET_BATCH_STATUS,
+    "set_batch_metadata": SET_BATCH_METADATA,
+    "upload_file": UPLOAD_FILE,
+    "import_file": IMPORT_FILE,
+    "list_teammates": LIST_TEAMMATES,
+    "invite_teammates": INVITE_TEAMMATES,
+    "update_teammates_role": UPDATE_TEAMMATES_ROLE,
 }
 """Every operation by its method name."""
 
 ALIASES: Final[Mapping[str, str]] = {
     "fetch_task": "get_task",
     "tasks": "list_tasks",
+    "projects": "list_projects",
+    "batches": "list_batches",
+    "batch_status": "get_batch_status",
 }
 """Extra method names (``x-scaleapi-aliases``) and the operation each one calls."""
 
 TASK_TYPES: Final = (
-    "categorization",
-    "transcription",
-    "comparison",
     "annotation",
-    "datacollection",
     "audiotranscription",
+    "categorization",
+    "chat",
+    "chatexperimental",
+    "chatlite",
+    "comparison",
+    "cuboidannotation",
+    "datacollection",
+    "documentmodel",
+    "documenttranscription",
+    "federal2dvideoannotation",
+    "imageannotation",
+    "laneannotation",
+    "lidarannotation",
+    "lidarlinking",
+    "lidarsegmentation",
+    "lidartopdown",
+    "lineannotation",
+    "multichat",
+    "multistage",
+    "namedentityrecognition",
+    "pointannotation",
+    "polygonannotation",
+    "segmentannotation",
+    "sensorfusion",
+    "textcollection",
+    "transcription",
+    "videoannotation",
+    "videoboxannotation",
+    "videocuboidannotation",
+    "videoplaybackannotation",
 )
 """The task types of the spec's ``TaskType``, in its order."""
 
 CREATES: Final[Mapping[str, Operation]] = {
-    "categorization": CREATE_CATEGORIZATION_TASK,
-    "transcription": CREATE_TRANSCRIPTION_TASK,
-    "comparison": CREATE_COMPARISON_TASK,
     "annotation": CREATE_ANNOTATION_TASK,
-    "datacollection": CREATE_DATACOLLECTION_TASK,
     "audiotranscription": CREATE_AUDIOTRANSCRIPTION_TASK,
+    "categorization": CREATE_CATEGORIZATION_TASK,
+    "chat": CREATE_CHAT_TASK,
+    "chatexperimental": CREATE_CHATEXPERIMENTAL_TASK,
+    "chatlite": CREATE_CHATLITE_TASK,
+    "comparison": CREATE_COMPARISON_TASK,
+    "cuboidannotation": CREATE_CUBOIDANNOTATION_TASK,
+    "datacollection": CREATE_DATACOLLECTION_TASK,
+    "documentmodel": CREATE_DOCUMENTMODEL_TASK,
+    "documenttranscription": CREATE_DOCUMENTTRANSCRIPTION_TASK,
+    "federal2dvideoannotation": CREATE_FEDERAL2DVIDEOANNOTATION_TASK,
+    "imageannotation": CREATE_IMAGEANNOTATION_TASK,
+    "laneannotation": CREATE_LANEANNOTATION_TASK,
+    "lidarannotation": CREATE_LIDARANNOTATION_TASK,
+    "lidarlinking": CREATE_LIDARLINKING_TASK,
+    "lidarsegmentation": CREATE_LIDARSEGMENTATION_TASK,
+    "lidartopdown": CREATE_LIDARTOPDOWN_TASK,
+    "lineannotation": CREATE_LINEANNOTATION_TASK,
+    "multichat": CREATE_MULTICHAT_TASK,
+    "multistage": CREATE_MULTISTAGE_TASK,
+    "namedentityrecognition": CREATE_NAMEDENTITYRECOGNITION_TASK,
+    "pointannotation": CREATE_POINTANNOTATION_TASK,
+    "polygonannotation": CREATE_POLYGONANNOTATION_TASK,
+    "segmentannotation": CREATE_SEGMENTANNOTATION_TASK,
+    "sensorfusion": CREATE_SENSORFUSION_TASK,
+    "textcollection": CREATE_TEXTCOLLECTION_TASK,
+    "transcription": CREATE_TRANSCRIPTION_TASK,
+    "videoannotation": CREATE_VIDEOANNOTATION_TASK,
+    "videoboxannotation": CREATE_VIDEOBOXANNOTATION_TASK,
+    "videocuboidannotation": CREATE_VIDEOCUBOIDANNOTATION_TASK,
+    "videoplaybackannotation": CREATE_VIDEOPLAYBACKANNOTATION_TASK,
 }
 """The create operation of each task type."""
 
@@ -339,15 +2702,67 @@ TASK_MODELS: Final[Mapping[str, str]] = {
     "annotation": "AnnotationTask",
     "datacollection": "DatacollectionTask",
     "audiotranscription": "AudiotranscriptionTask",
+    "imageannotation": "ImageannotationTask",
+    "polygonannotation": "PolygonannotationTask",
+    "lineannotation": "LineannotationTask",
+    "pointannotation": "PointannotationTask",
+    "cuboidannotation": "CuboidannotationTask",
+    "segmentannotation": "SegmentannotationTask",
+    "laneannotation": "LaneannotationTask",
+    "textcollection": "TextcollectionTask",
+    "namedentityrecognition": "NamedentityrecognitionTask",
+    "documenttranscription": "DocumenttranscriptionTask",
+    "documentmodel": "DocumentmodelTask",
+    "videoannotation": "VideoannotationTask",
+    "videoplaybackannotation": "VideoplaybackannotationTask",
+    "videoboxannotation": "VideoboxannotationTask",
+    "videocuboidannotation": "VideocuboidannotationTask",
+    "federal2dvideoannotation": "Federal2dvideoannotationTask",
+    "lidarannotation": "LidarannotationTask",
+    "lidarlinking": "LidarlinkingTask",
+    "lidarsegmentation": "LidarsegmentationTask",
+    "lidartopdown": "LidartopdownTask",
+    "sensorfusion": "SensorfusionTask",
+    "chat": "ChatTask",
+    "chatexperimental": "ChatexperimentalTask",
+    "chatlite": "ChatliteTask",
+    "multichat": "MultichatTask",
+    "multistage": "MultistageTask",
 }
 """The generated attrs model of a task of each type (the ``Task`` discriminator)."""
 
 CREATE_PARAMS: Final[Mapping[str, type[Any]]] = {
-    "categorization": CategorizationTaskCreate,
-    "transcription": TranscriptionTaskCreate,
-    "comparison": ComparisonTaskCreate,
     "annotation": AnnotationTaskCreate,
-    "datacollection": DatacollectionTaskCreate,
     "audiotranscription": AudiotranscriptionTaskCreate,
+    "categorization": CategorizationTaskCreate,
+    "chat": ChatTaskCreate,
+    "chatexperimental": ChatexperimentalTaskCreate,
+    "chatlite": ChatliteTaskCreate,
+    "comparison": ComparisonTaskCreate,
+    "cuboidannotation": CuboidannotationTaskCreate,
+    "datacollection": DatacollectionTaskCreate,
+    "documentmodel": DocumentmodelTaskCreate,
+    "documenttranscription": DocumenttranscriptionTaskCreate,
+    "federal2dvideoannotation": Federal2dvideoannotationTaskCreate,
+    "imageannotation": ImageannotationTaskCreate,
+    "laneannotation": LaneannotationTaskCreate,
+    "lidarannotation": LidarannotationTaskCreate,
+    "lidarlinking": LidarlinkingTaskCreate,
+    "lidarsegmentation": LidarsegmentationTaskCreate,
+    "lidartopdown": LidartopdownTaskCreate,
+    "lineannotation": LineannotationTaskCreate,
+    "multichat": MultichatTaskCreate,
+    "multistage": MultistageTaskCreate,
+    "namedentityrecognition": NamedentityrecognitionTaskCreate,
+    "pointannotation": PointannotationTaskCreate,
+    "polygonannotation": PolygonannotationTaskCreate,
+    "segmentannotation": SegmentannotationTaskCreate,
+    "sensorfusion": SensorfusionTaskCreate,
+    "textcollection": TextcollectionTaskCreate,
+    "transcription": TranscriptionTaskCreate,
+    "videoannotation": VideoannotationTaskCreate,
+    "videoboxannotation": VideoboxannotationTaskCreate,
+    "videocuboidannotation": VideocuboidannotationTaskCreate,
+    "videoplaybackannotation": VideoplaybackannotationTaskCreate,
 }
 """The TypedDict of each task type's create parameters."""

@@ -5,21 +5,77 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 
 TaskType: TypeAlias = Literal[
-    "categorization",
-    "transcription",
-    "comparison",
     "annotation",
-    "datacollection",
     "audiotranscription",
+    "categorization",
+    "chat",
+    "chatexperimental",
+    "chatlite",
+    "comparison",
+    "cuboidannotation",
+    "datacollection",
+    "documentmodel",
+    "documenttranscription",
+    "federal2dvideoannotation",
+    "imageannotation",
+    "laneannotation",
+    "lidarannotation",
+    "lidarlinking",
+    "lidarsegmentation",
+    "lidartopdown",
+    "lineannotation",
+    "multichat",
+    "multistage",
+    "namedentityrecognition",
+    "pointannotation",
+    "polygonannotation",
+    "segmentannotation",
+    "sensorfusion",
+    "textcollection",
+    "transcription",
+    "videoannotation",
+    "videoboxannotation",
+    "videocuboidannotation",
+    "videoplaybackannotation",
 ]
 """
-The kind of work a task asks for.
+The kind of work a task asks for: the 31 values of the official 2.x SDK's `TaskType`, and the 1.x `audiotranscription`, still served.
+"""
+
+
+TaskTypeValue: TypeAlias = TaskType | str
+"""
+A task type as the server reports it; a type newer than this document reads as a plain string.
 """
 
 
 TaskStatus: TypeAlias = Literal["pending", "completed", "canceled", "error"]
 """
-Where a task is: `pending` (waiting or being worked on), `completed` (its `response` is ready), `canceled`, or `error` (newer servers).
+Where a task is: `pending` (waiting or being worked on), `completed` (its `response` is ready), `canceled`, or `error` (an attachment could not be read; `response.error` says why).
+"""
+
+
+TaskStatusValue: TypeAlias = TaskStatus | str
+"""
+A task status as the server reports it; a status newer than this document reads as a plain string.
+"""
+
+
+TaskReviewStatus: TypeAlias = Literal["pending", "fixed", "accepted", "rejected", "commented"]
+"""
+The result of the customer's audit of a task.
+"""
+
+
+TaskReviewStatusValue: TypeAlias = TaskReviewStatus | str
+"""
+An audit result as the server reports it; a value newer than this document reads as a plain string.
+"""
+
+
+ReviewStatusFilter: TypeAlias = TaskReviewStatus | str
+"""
+One audit result, or several joined by commas.
 """
 
 
@@ -43,25 +99,73 @@ A URL of the content to work on, or the text itself when `attachment_type` is `t
 
 CallbackUrl: TypeAlias = str
 """
-The URL the completed task is POSTed to, as `{"task", "response", "task_id"}` with the `scale-callback-auth` header.
+Where the result goes: a full URL (with its scheme) that the completed task is POSTed to, as `{"task", "response", "task_id"}` with the `scale-callback-auth` header, or an email address that is notified.
 """
 
 
 Instruction: TypeAlias = str
 """
-What the worker must do, in Markdown.
+What the worker must do, in Markdown (or an embedded Google Doc). For a project, leave it out to use the project's instruction.
 """
 
 
 Metadata: TypeAlias = dict[str, Any]
 """
-Free JSON kept with the task and echoed back unchanged.
+Free JSON kept with the object and echoed back unchanged (at most 10 KB per the API's documentation; not checked here).
 """
 
 
 UniqueId: TypeAlias = str
 """
-A caller-chosen key, unique per account: a second create with the same value is rejected with 409, which makes creates safe to retry.
+A caller-chosen key, unique across all projects of the account: a second create with the same value is rejected with 409, which makes creates safe to retry.
+"""
+
+
+UniqueIdFilter: TypeAlias = UniqueId | list[UniqueId]
+"""
+One `unique_id`, or several (the parameter repeated).
+"""
+
+
+Tag: TypeAlias = str
+"""
+A label of the caller's choosing.
+"""
+
+
+TagList: TypeAlias = list[Tag]
+"""
+Tags of a task. The API's documentation allows at most 5 per task; that limit is not confirmed and is not checked here.
+"""
+
+
+TagFilter: TypeAlias = Tag | list[Tag]
+"""
+One tag, or several (the parameter repeated).
+"""
+
+
+ProjectName: TypeAlias = str
+"""
+A project's name, unique per account.
+"""
+
+
+BatchName: TypeAlias = str
+"""
+A batch's name, unique per account.
+"""
+
+
+FilterTime: TypeAlias = str
+"""
+An RFC 3339 date-time; a date (`2021-04-25`) or an ISO 8601 time without a zone (meaning UTC) is accepted too.
+"""
+
+
+NumericString: TypeAlias = str
+"""
+A non-negative decimal number written as a string (the API reads `"30"` as 30).
 """
 
 
@@ -77,19 +181,55 @@ Field keys mapped to the values a worker entered.
 """
 
 
+Label: TypeAlias = str
+"""
+A label, as workers see it.
+"""
+
+
+AnnotationAttributes: TypeAlias = dict[str, dict[str, Any]]
+"""
+Questions asked about each annotation (see the API's annotation attributes), by attribute name; their shape is kept open.
+"""
+
+
+class Layers(TypedDict):
+    """
+    Read-only annotations drawn over the attachment (boxes, polygons, lines, ...) to guide workers; their shape is kept open.
+    """
+
+
+class TaskCreateCommon(TypedDict):
+    """
+    The parameters every task create takes, whatever its type. Each type's create adds its own. The body is open: the real API takes parameters beyond those documented here (see the info description).
+    """
+
+    project: NotRequired[ProjectName]
+    batch: NotRequired[BatchName]
+    instruction: NotRequired[Instruction]
+    callback_url: NotRequired[CallbackUrl]
+    urgency: NotRequired[Urgency]
+    priority: NotRequired[int]
+    """
+    The task's priority within its project: the API documents 10, 20 or 30, higher first (other values are not checked here).
+    """
+    metadata: NotRequired[Metadata]
+    unique_id: NotRequired[UniqueId]
+    clear_unique_id_on_error: NotRequired[bool]
+    """
+    If the task ends in `error`, remove its `unique_id`, so that a new task can be created with it.
+    """
+    tags: NotRequired[TagList]
+
+
 Category: TypeAlias = str
 
 
-class CategorizationTaskCreate(TypedDict):
+class CategorizationTaskCreate(TaskCreateCommon):
     """
     Parameters of a new categorization task.
     """
 
-    callback_url: NotRequired[CallbackUrl]
-    instruction: NotRequired[Instruction]
-    urgency: NotRequired[Urgency]
-    metadata: NotRequired[Metadata]
-    unique_id: NotRequired[UniqueId]
     attachment_type: AttachmentType
     attachment: Attachment
     categories: list[Category]
@@ -104,38 +244,33 @@ class CategorizationTaskCreate(TypedDict):
     """
     Whether more than one category may be chosen; the server uses false when it is omitted.
     """
-
-
-class TranscriptionTaskCreate(TypedDict):
+    layers: NotRequired[Layers]
+    force: NotRequired[bool]
     """
-    Parameters of a new transcription task.
+    Sent as `true` by the official SDK's own tests and accepted by the API; its meaning is not documented.
     """
 
-    callback_url: NotRequired[CallbackUrl]
-    instruction: NotRequired[Instruction]
-    urgency: NotRequired[Urgency]
-    metadata: NotRequired[Metadata]
-    unique_id: NotRequired[UniqueId]
+
+class TranscriptionTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new transcription task. `row_fields` is the name `repeatable_fields` had before 2017; both are accepted.
+    """
+
     attachment_type: AttachmentType
     attachment: Attachment
     fields: FieldMap
-    row_fields: NotRequired[FieldMap]
     repeatable_fields: NotRequired[FieldMap]
+    row_fields: NotRequired[FieldMap]
 
 
 Choice: TypeAlias = str
 
 
-class ComparisonTaskCreate(TypedDict):
+class ComparisonTaskCreate(TaskCreateCommon):
     """
     Parameters of a new comparison task.
     """
 
-    callback_url: NotRequired[CallbackUrl]
-    instruction: NotRequired[Instruction]
-    urgency: NotRequired[Urgency]
-    metadata: NotRequired[Metadata]
-    unique_id: NotRequired[UniqueId]
     attachment_type: AttachmentType
     attachments: list[Attachment]
     """
@@ -170,31 +305,24 @@ class AnnotationExample(TypedDict):
     """
 
 
-class DatacollectionTaskCreate(TypedDict):
+class DatacollectionTaskCreate(TaskCreateCommon):
     """
     Parameters of a new data collection task.
     """
 
-    callback_url: NotRequired[CallbackUrl]
-    instruction: NotRequired[Instruction]
-    urgency: NotRequired[Urgency]
-    metadata: NotRequired[Metadata]
-    unique_id: NotRequired[UniqueId]
     attachment_type: AttachmentType
     attachment: Attachment
     fields: FieldMap
 
 
-class AudiotranscriptionTaskCreate(TypedDict):
+Phrase: TypeAlias = str
+
+
+class AudiotranscriptionTaskCreate(TaskCreateCommon):
     """
     Parameters of a new audio transcription task.
     """
 
-    callback_url: NotRequired[CallbackUrl]
-    instruction: NotRequired[Instruction]
-    urgency: NotRequired[Urgency]
-    metadata: NotRequired[Metadata]
-    unique_id: NotRequired[UniqueId]
     attachment_type: Literal["audio"]
     """
     Always `audio` for audio transcription tasks.
@@ -204,12 +332,380 @@ class AudiotranscriptionTaskCreate(TypedDict):
     """
     Whether to keep every filler word and false start; the server uses false when it is omitted.
     """
+    phrases: NotRequired[list[Phrase]]
+    """
+    Words or phrases likely to be spoken (names, jargon), to help the transcriber (sent by the official 1.x SDK's tests).
+    """
+
+
+class PrelabelOptions(TypedDict):
+    """
+    Options shared by the image and video annotation types: attributes, links, prelabels (`hypothesis`, `base_annotations`) and what workers may do with them, and padding around the image.
+    """
+
+    annotation_attributes: NotRequired[AnnotationAttributes]
+    links: NotRequired[dict[str, Any]]
+    """
+    Links that may be drawn between annotations, by link name; their shape is kept open.
+    """
+    hypothesis: NotRequired[dict[str, Any]]
+    """
+    Editable annotations the task starts with (a model's prelabels).
+    """
+    base_annotations: NotRequired[dict[str, Any]]
+    """
+    Annotations the task starts with, which may be locked; holds `annotations` in the shape of the response's.
+    """
+    can_add_base_annotations: NotRequired[bool]
+    """
+    Whether workers may add annotations besides `base_annotations`.
+    """
+    can_edit_base_annotations: NotRequired[bool]
+    """
+    Whether workers may move or change `base_annotations`.
+    """
+    can_edit_base_annotation_labels: NotRequired[bool]
+    """
+    Whether workers may change the labels of `base_annotations`.
+    """
+    can_delete_base_annotations: NotRequired[bool]
+    """
+    Whether workers may delete `base_annotations`.
+    """
+    padding: NotRequired[int]
+    """
+    Pixels added around the image, so that annotations may extend past its edges.
+    """
+    paddingX: NotRequired[int]
+    """
+    Pixels added left and right; overrides `padding`.
+    """
+    paddingY: NotRequired[int]
+    """
+    Pixels added above and below; overrides `padding`.
+    """
+
+
+class ContextAttachment(TypedDict):
+    """
+    An image shown for context.
+    """
+
+    attachment: Attachment
+
+
+class CameraIntrinsics(TypedDict):
+    """
+    The camera's intrinsic parameters.
+    """
+
+    fx: float
+    """
+    Focal length in pixels, horizontally.
+    """
+    fy: float
+    """
+    Focal length in pixels, vertically.
+    """
+    cx: float
+    """
+    Principal point, horizontally.
+    """
+    cy: float
+    """
+    Principal point, vertically.
+    """
+    skew: NotRequired[float]
+    """
+    Skew coefficient; the server uses 0.
+    """
+    scalefactor: NotRequired[float]
+    """
+    Scale factor of the image; the server uses 1.
+    """
+
+
+class CameraRotationQuaternion(TypedDict):
+    """
+    The camera's rotation, as a quaternion.
+    """
+
+    w: float
+    """
+    Real part.
+    """
+    x: float
+    """
+    First imaginary part.
+    """
+    y: float
+    """
+    Second imaginary part.
+    """
+    z: float
+    """
+    Third imaginary part.
+    """
+
+
+class ClassicShapeFields(TypedDict):
+    """
+    The parameters the classic one-shape types (polygons, lines, points, cuboids) share.
+    """
+
+    attachment_type: NotRequired[Literal["image"]]
+    """
+    Always `image` for these types.
+    """
+    attachment: Attachment
+    objects_to_annotate: list[Label]
+    """
+    The kinds of object to annotate.
+    """
+    with_labels: NotRequired[bool]
+    """
+    Whether each shape must carry the kind of object as its `label`.
+    """
+    examples: NotRequired[list[AnnotationExample]]
+    """
+    Worked examples shown to the worker.
+    """
+    layers: NotRequired[Layers]
+    annotation_attributes: NotRequired[AnnotationAttributes]
+
+
+class PolygonannotationTaskCreate(TaskCreateCommon, ClassicShapeFields):
+    """
+    Parameters of a new polygon annotation task.
+    """
+
+
+class LineannotationTaskCreate(TaskCreateCommon, ClassicShapeFields):
+    """
+    Parameters of a new line annotation task.
+    """
+
+    splines: NotRequired[bool]
+    """
+    Whether workers draw smooth splines instead of straight segments.
+    """
+
+
+class PointannotationTaskCreate(TaskCreateCommon, ClassicShapeFields):
+    """
+    Parameters of a new point annotation task.
+    """
+
+
+class CuboidannotationTaskCreate(TaskCreateCommon, ClassicShapeFields):
+    """
+    Parameters of a new cuboid annotation task.
+    """
+
+    min_width: NotRequired[float | NumericString]
+    """
+    Smallest cuboid width in pixels; a number or a numeric string.
+    """
+    min_height: NotRequired[float | NumericString]
+    """
+    Smallest cuboid height in pixels; a number or a numeric string.
+    """
+    min_annotations: NotRequired[int]
+    """
+    Fewest cuboids a worker must draw; the server uses 0.
+    """
+    max_annotations: NotRequired[int]
+    """
+    Most cuboids a worker may draw; 0 (the server's value) means no limit.
+    """
+
+
+class TextcollectionAttachment(TypedDict):
+    """
+    One item the worker reads or looks at.
+    """
+
+    type: str
+    """
+    What `content` is (`text`, `image`, `website`, `pdf`, ...).
+    """
+    content: str
+    """
+    The text itself, or a URL.
+    """
+
+
+class TextcollectionChoice(TypedDict):
+    """
+    One choice of a `category` field.
+    """
+
+    label: str
+    """
+    What the worker sees.
+    """
+    value: str
+    """
+    What the response records.
+    """
+
+
+class EntityLabel(TypedDict):
+    """
+    A kind of entity.
+    """
+
+    name: Label
+    description: NotRequired[str]
+    """
+    What counts as this kind of entity.
+    """
+
+
+class DocumentFeature(TypedDict):
+    """
+    One kind of thing to find and transcribe in a document.
+    """
+
+    type: str
+    """
+    The kind of feature (`block`, ...).
+    """
+    label: NotRequired[str]
+    """
+    Its label (`barcode`, ...).
+    """
+
+
+class LaneannotationTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new lane annotation task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class DocumentmodelTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new document model task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class VideoboxannotationTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new video box annotation task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class VideocuboidannotationTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new video cuboid annotation task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class Federal2dvideoannotationTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new federal 2D video annotation task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class LidarannotationTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new lidar annotation task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class LidarlinkingTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new lidar linking task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class LidarsegmentationTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new lidar segmentation task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class LidartopdownTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new lidar top-down task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class SensorfusionTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new sensor fusion task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class ChatTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new chat task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class ChatexperimentalTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new experimental chat task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class ChatliteTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new chat lite task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class MultichatTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new multi-chat task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
+
+
+class MultistageTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new multi-stage task. Only the parameters common to every create are recorded for this type; its own go through unchecked (the body is open).
+    """
 
 
 CancelTaskBody: TypeAlias = dict[str, Any]
 """
-The cancel request's body, an empty object.
+The cancel request's optional body, an empty object.
 """
+
+
+class AuditRequest(TypedDict):
+    """
+    The customer's audit of a completed task.
+    """
+
+    accepted: bool
+    """
+    Whether the task's response is accepted.
+    """
+    comments: NotRequired[str | None]
+    """
+    Why, for the record; the official SDK always sends the key, `null` when there is no comment.
+    """
+
+
+class AuditResult(TypedDict):
+    """
+    The answer to an audit, read as a free object.
+    """
+
+
+class UniqueIdUpdate(TypedDict):
+    """
+    A task's new `unique_id`.
+    """
+
+    unique_id: UniqueId
+
+
+class TaskParams(TypedDict):
+    """
+    The inputs of a task as the server echoes them, with its defaults filled in (and the project's params merged); read as a free object for the types whose echo is not recorded.
+    """
 
 
 class CategorizationParams(TypedDict):
@@ -344,6 +840,20 @@ class AudiotranscriptionParams(TypedDict):
     """
     Whether filler words and false starts are kept.
     """
+    phrases: NotRequired[list[str]]
+    """
+    Words or phrases likely to be spoken.
+    """
+    skip_human_transcription: NotRequired[bool]
+    """
+    Filled in by the server (false in the recordings); its meaning is not documented.
+    """
+
+
+class TaskResponse(TypedDict):
+    """
+    The answer of a completed task, read as a free object for the types whose answer is not recorded. A task in `error` holds `error` and the failing `attachments` or `frames` here.
+    """
 
 
 class CategorizationResponse(TypedDict):
@@ -355,6 +865,10 @@ class CategorizationResponse(TypedDict):
     """
     The chosen category, or the list of them when `allow_multiple` is true.
     """
+    category_id: NotRequired[str | None]
+    """
+    Your ID of the chosen category (`category_ids`), or null.
+    """
 
 
 class TranscriptionResponse(TypedDict):
@@ -363,9 +877,9 @@ class TranscriptionResponse(TypedDict):
     """
 
     fields: NotRequired[ValueMap]
-    repeatable_fields: NotRequired[list[ValueMap]]
+    repeatable_fields: NotRequired[list[ValueMap | None]]
     """
-    One object of values per repeated row.
+    One object of values per repeated row (recordings show `null` rows too).
     """
 
 
@@ -414,6 +928,10 @@ class DatacollectionResponse(TypedDict):
     """
 
     fields: ValueMap
+    time_spent_in_seconds: NotRequired[float]
+    """
+    How long the worker took.
+    """
 
 
 class AlignedWord(TypedDict):
@@ -439,27 +957,252 @@ class AlignedWord(TypedDict):
     """
 
 
+class Vertex(TypedDict):
+    """
+    A point of a shape, in pixels from the image's top left corner.
+    """
+
+    x: float
+    """
+    Distance from the image's left edge.
+    """
+    y: float
+    """
+    Distance from the image's top edge.
+    """
+
+
+class ImageAnnotation(TypedDict):
+    """
+    One annotation of an image annotation task. Boxes give `left`, `top`, `width`, `height` (and `rotation`, `vertices` when rotated); polygons, lines and ellipses give `vertices` (four for an ellipse); points give `x`, `y`.
+    """
+
+    uuid: NotRequired[str]
+    """
+    The annotation's ID.
+    """
+    type: str
+    """
+    The geometry (`box`, `polygon`, `line`, `point`, `cuboid`, `ellipse`, or a newer one).
+    """
+    label: NotRequired[str]
+    """
+    The object annotated, one of `objects_to_annotate`.
+    """
+    attributes: NotRequired[dict[str, Any]]
+    """
+    Answers to `annotation_attributes`, by attribute name.
+    """
+    left: NotRequired[float]
+    """
+    A box's distance from the image's left edge.
+    """
+    top: NotRequired[float]
+    """
+    A box's distance from the image's top edge.
+    """
+    width: NotRequired[float]
+    """
+    A box's width.
+    """
+    height: NotRequired[float]
+    """
+    A box's height.
+    """
+    rotation: NotRequired[float]
+    """
+    A rotated box's angle, in radians.
+    """
+    vertices: NotRequired[list[Vertex]]
+    """
+    The shape's points, in order.
+    """
+
+
+class ImageannotationResponse(TypedDict):
+    """
+    The answer to an image annotation task.
+    """
+
+    annotations: list[ImageAnnotation]
+    """
+    Every annotation drawn.
+    """
+
+
+class VertexAnnotation(TypedDict):
+    """
+    A polygon or a line drawn on the image.
+    """
+
+    vertices: list[Vertex]
+    """
+    The shape's points, in order.
+    """
+    label: NotRequired[str]
+    """
+    The kind of object (with `with_labels`).
+    """
+
+
+class VertexAnnotationResponse(TypedDict):
+    """
+    The answer to a polygon or line annotation task.
+    """
+
+    annotations: list[VertexAnnotation]
+    """
+    One shape per object found.
+    """
+
+
+class CuboidVertex(TypedDict):
+    """
+    A corner or edge point of a cuboid's projection.
+    """
+
+    x: float
+    """
+    Distance from the image's left edge.
+    """
+    y: float
+    """
+    Distance from the image's top edge.
+    """
+    type: NotRequired[str]
+    """
+    What the point is (`vertex`).
+    """
+    description: NotRequired[str]
+    """
+    Which corner or edge it is.
+    """
+
+
+class CuboidAnnotation(TypedDict):
+    """
+    A cuboid drawn on the image, by its projected points.
+    """
+
+    vertices: list[CuboidVertex]
+    """
+    The cuboid's points (six in the recordings).
+    """
+    label: NotRequired[str]
+    """
+    The kind of object.
+    """
+
+
+class CuboidannotationResponse(TypedDict):
+    """
+    The answer to a cuboid annotation task.
+    """
+
+    annotations: list[CuboidAnnotation]
+    """
+    One cuboid per object found.
+    """
+
+
+class Combined(TypedDict):
+    """
+    Every label in one image, and its indexed form.
+    """
+
+    image: NotRequired[str]
+    """
+    The combined mask, colored.
+    """
+    indexedImage: NotRequired[str]
+    """
+    The combined mask, each pixel the index of its label.
+    """
+
+
+class SegmentationMasks(TypedDict):
+    """
+    URLs of the painted masks.
+    """
+
+    unlabeled: NotRequired[str | None]
+    """
+    The mask of pixels left unlabeled.
+    """
+    labeled: NotRequired[dict[str, str | None]]
+    """
+    One mask per label (null when the label is absent).
+    """
+    combined: NotRequired[Combined]
+    """
+    Every label in one image, and its indexed form.
+    """
+
+
+class SegmentannotationResponse(TypedDict):
+    """
+    The answer to a semantic segmentation task.
+    """
+
+    annotations: SegmentationMasks
+    labelMapping: NotRequired[dict[str, dict[str, Any]]]
+    """
+    Each label's index and color in the combined masks.
+    """
+
+
+class Audit(TypedDict):
+    """
+    One audit of a task.
+    """
+
+    audited_by: NotRequired[str]
+    """
+    Who audited.
+    """
+    audited_at: NotRequired[str]
+    """
+    When.
+    """
+    audit_time_secs: NotRequired[float]
+    """
+    How long the audit took.
+    """
+    audit_result: NotRequired[str]
+    """
+    The result (`accepted`, `rejected`, ...).
+    """
+    audit_source: NotRequired[str]
+    """
+    Who ran the audit, `customer` or `scale` (or a newer value).
+    """
+
+
 class TaskFields(TypedDict):
     """
-    The fields every task has, whatever its type.
+    The fields every task has, whatever its type. Keys the server adds later are kept.
     """
 
     task_id: str
     """
     The task's ID.
     """
-    status: TaskStatus
+    status: TaskStatusValue
     created_at: str
     """
     When the task was created (ISO 8601, milliseconds, `Z`).
     """
     completed_at: NotRequired[str]
     """
-    When the task was completed (ISO 8601, milliseconds, `Z`).
+    When the task was completed.
+    """
+    updated_at: NotRequired[str]
+    """
+    When the task last changed.
     """
     callback_url: NotRequired[str]
     """
-    Where the completed task is POSTed.
+    Where the completed task is POSTed (or the email address notified).
     """
     instruction: NotRequired[str]
     """
@@ -472,7 +1215,7 @@ class TaskFields(TypedDict):
     metadata: NotRequired[Metadata]
     callback_succeeded: NotRequired[bool]
     """
-    Whether the callback was delivered and answered with 200.
+    Whether the callback was delivered and answered with 2xx.
     """
     is_test: NotRequired[bool]
     """
@@ -480,7 +1223,40 @@ class TaskFields(TypedDict):
     """
     unique_id: NotRequired[str]
     """
-    The `unique_id` given at creation, if any.
+    The task's `unique_id`; no key when it has none (never set, or cleared).
+    """
+    tags: NotRequired[list[str]]
+    """
+    The task's tags; no key until tags are first set.
+    """
+    project: NotRequired[str]
+    """
+    The name of the task's project.
+    """
+    batch: NotRequired[str]
+    """
+    The name of the task's batch.
+    """
+    priority: NotRequired[int]
+    """
+    The task's priority within its project.
+    """
+    customer_review_status: NotRequired[TaskReviewStatusValue]
+    audits: NotRequired[list[Audit]]
+    """
+    The task's audits, oldest first.
+    """
+    processed_attachments: NotRequired[list[Any]]
+    """
+    Attachments the server derived from the task's (empty in the recordings).
+    """
+    work_started: NotRequired[bool]
+    """
+    Whether a worker has started on the task.
+    """
+    project_param_version: NotRequired[int]
+    """
+    The version of the project's params the task was created with.
     """
 
 
@@ -536,6 +1312,766 @@ class DatacollectionTask(TaskFields):
     response: NotRequired[DatacollectionResponse]
 
 
+class ImageannotationTask(TaskFields):
+    """
+    An image annotation task.
+    """
+
+    type: Literal["imageannotation"]
+    """
+    Always `imageannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[ImageannotationResponse]
+
+
+class PolygonannotationTask(TaskFields):
+    """
+    A polygon annotation task.
+    """
+
+    type: Literal["polygonannotation"]
+    """
+    Always `polygonannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[VertexAnnotationResponse]
+
+
+class LineannotationTask(TaskFields):
+    """
+    A line annotation task.
+    """
+
+    type: Literal["lineannotation"]
+    """
+    Always `lineannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[VertexAnnotationResponse]
+
+
+class PointannotationTask(TaskFields):
+    """
+    A point annotation task.
+    """
+
+    type: Literal["pointannotation"]
+    """
+    Always `pointannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class CuboidannotationTask(TaskFields):
+    """
+    A cuboid annotation task.
+    """
+
+    type: Literal["cuboidannotation"]
+    """
+    Always `cuboidannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[CuboidannotationResponse]
+
+
+class SegmentannotationTask(TaskFields):
+    """
+    A semantic segmentation task.
+    """
+
+    type: Literal["segmentannotation"]
+    """
+    Always `segmentannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[SegmentannotationResponse]
+
+
+class LaneannotationTask(TaskFields):
+    """
+    A lane annotation task.
+    """
+
+    type: Literal["laneannotation"]
+    """
+    Always `laneannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class TextcollectionTask(TaskFields):
+    """
+    A text collection task.
+    """
+
+    type: Literal["textcollection"]
+    """
+    Always `textcollection`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class NamedentityrecognitionTask(TaskFields):
+    """
+    A named entity recognition task.
+    """
+
+    type: Literal["namedentityrecognition"]
+    """
+    Always `namedentityrecognition`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class DocumenttranscriptionTask(TaskFields):
+    """
+    A document transcription task.
+    """
+
+    type: Literal["documenttranscription"]
+    """
+    Always `documenttranscription`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class DocumentmodelTask(TaskFields):
+    """
+    A document model task.
+    """
+
+    type: Literal["documentmodel"]
+    """
+    Always `documentmodel`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class VideoannotationTask(TaskFields):
+    """
+    A video annotation task.
+    """
+
+    type: Literal["videoannotation"]
+    """
+    Always `videoannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class VideoplaybackannotationTask(TaskFields):
+    """
+    A video playback annotation task.
+    """
+
+    type: Literal["videoplaybackannotation"]
+    """
+    Always `videoplaybackannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class VideoboxannotationTask(TaskFields):
+    """
+    A video box annotation task.
+    """
+
+    type: Literal["videoboxannotation"]
+    """
+    Always `videoboxannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class VideocuboidannotationTask(TaskFields):
+    """
+    A video cuboid annotation task.
+    """
+
+    type: Literal["videocuboidannotation"]
+    """
+    Always `videocuboidannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class Federal2dvideoannotationTask(TaskFields):
+    """
+    A federal 2D video annotation task.
+    """
+
+    type: Literal["federal2dvideoannotation"]
+    """
+    Always `federal2dvideoannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class LidarannotationTask(TaskFields):
+    """
+    A lidar annotation task.
+    """
+
+    type: Literal["lidarannotation"]
+    """
+    Always `lidarannotation`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class LidarlinkingTask(TaskFields):
+    """
+    A lidar linking task.
+    """
+
+    type: Literal["lidarlinking"]
+    """
+    Always `lidarlinking`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class LidarsegmentationTask(TaskFields):
+    """
+    A lidar segmentation task.
+    """
+
+    type: Literal["lidarsegmentation"]
+    """
+    Always `lidarsegmentation`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class LidartopdownTask(TaskFields):
+    """
+    A lidar top-down task.
+    """
+
+    type: Literal["lidartopdown"]
+    """
+    Always `lidartopdown`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class SensorfusionTask(TaskFields):
+    """
+    A sensor fusion task.
+    """
+
+    type: Literal["sensorfusion"]
+    """
+    Always `sensorfusion`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class ChatTask(TaskFields):
+    """
+    A chat task.
+    """
+
+    type: Literal["chat"]
+    """
+    Always `chat`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class ChatexperimentalTask(TaskFields):
+    """
+    An experimental chat task.
+    """
+
+    type: Literal["chatexperimental"]
+    """
+    Always `chatexperimental`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class ChatliteTask(TaskFields):
+    """
+    A chat lite task.
+    """
+
+    type: Literal["chatlite"]
+    """
+    Always `chatlite`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class MultichatTask(TaskFields):
+    """
+    A multi-chat task.
+    """
+
+    type: Literal["multichat"]
+    """
+    Always `multichat`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class MultistageTask(TaskFields):
+    """
+    A multi-stage task.
+    """
+
+    type: Literal["multistage"]
+    """
+    Always `multistage`.
+    """
+    params: TaskParams
+    response: NotRequired[TaskResponse]
+
+
+class OtherTask(TypedDict):
+    """
+    A task in a page that is not one of the typed tasks above: a task of a type newer than this document, or a task of a page read with `limited_response=true` (then only `task_id`, `status`, `metadata`, `project` and `otherVersion`). Every other field is kept as it came.
+    """
+
+    task_id: str
+    """
+    The task's ID.
+    """
+    type: NotRequired[str]
+    """
+    The task's type, as the server names it.
+    """
+    status: NotRequired[TaskStatusValue]
+    metadata: NotRequired[Metadata]
+    project: NotRequired[str]
+    """
+    The name of the task's project.
+    """
+
+
+class ProjectParams(TypedDict):
+    """
+    Default params of the project's tasks: any create parameter of its task type (`instruction`, `geometries`, ...), merged under each task's own.
+    """
+
+
+class ProjectCreate(TypedDict):
+    """
+    A new project. The official SDK always sends `params` (null when not given), `rapid`, `studio` and `datasetId`.
+    """
+
+    type: TaskType
+    name: ProjectName
+    params: NotRequired[ProjectParams | None]
+    """
+    Default params of the project's tasks, or null for none.
+    """
+    rapid: NotRequired[bool]
+    """
+    Whether the project is a Scale Rapid project.
+    """
+    studio: NotRequired[bool]
+    """
+    Whether the project is a Scale Studio project.
+    """
+    datasetId: NotRequired[str | None]
+    """
+    A dataset to attach to the project, or null.
+    """
+    pipeline: NotRequired[Literal["standard_task", "consensus_task"]]
+    """
+    A Studio project's pipeline (a single labeler, or a consensus of several).
+    """
+
+
+class ProjectParamVersion(TypedDict):
+    """
+    One version of a project's params, with its number and time.
+    """
+
+    version: int
+    """
+    The version's number, counting from 0.
+    """
+    created_at: NotRequired[str]
+    """
+    When the version was made.
+    """
+    instruction: NotRequired[str]
+    """
+    The version's instruction, if it has one.
+    """
+
+
+class Project(TypedDict):
+    """
+    A project. Its current params are the last entry of `param_history` (which may be empty).
+    """
+
+    type: TaskTypeValue
+    name: str
+    """
+    The project's name.
+    """
+    param_history: list[ProjectParamVersion]
+    """
+    Every version of the project's params, oldest first.
+    """
+    created_at: NotRequired[str]
+    """
+    When the project was created.
+    """
+
+
+class ProjectParamsUpdate(TypedDict):
+    """
+    New params for the project: any create parameter of its task type, and `patch`. Open: the official SDK sends its keyword arguments as they are.
+    """
+
+    patch: NotRequired[bool]
+    """
+    Merge these params into the latest version's (true), or replace them (false, the server's choice when omitted).
+    """
+    instruction: NotRequired[Instruction]
+
+
+class OntologyResult(TypedDict):
+    """
+    The answer to setting an ontology, read as a free object.
+    """
+
+
+class TaskTemplate(TypedDict):
+    """
+    The task template of a `chat` or `textcollection` project.
+    """
+
+    id: str
+    """
+    The template's ID.
+    """
+    version: int
+    """
+    The template's version.
+    """
+    created_at: str
+    """
+    When the template was created.
+    """
+    updated_at: str
+    """
+    When the template last changed.
+    """
+    template_variables: dict[str, Any]
+    """
+    The variables a task of the project fills in, by name.
+    """
+    response_schema: NotRequired[dict[str, Any]]
+    """
+    The schema of the tasks' responses, where enabled for the account.
+    """
+    auto_onboard_enabled: NotRequired[bool]
+    """
+    Whether the project can be onboarded automatically (false when absent).
+    """
+
+
+BatchStatus: TypeAlias = Literal["staging", "in_progress", "completed"]
+"""
+Where a batch is: `staging` (being filled; Rapid and Studio batches until finalized), `in_progress` (its tasks are worked on), `completed` (every task is done).
+"""
+
+
+BatchStatusValue: TypeAlias = BatchStatus | str
+"""
+A batch status as the server reports it; a status newer than this document reads as a plain string.
+"""
+
+
+class BatchCreate(TypedDict):
+    """
+    A new batch. The official SDK always sends `calibration_batch`, `self_label_batch`, `callback` (an empty string when not given) and `metadata` (`{}` when not given).
+    """
+
+    project: ProjectName
+    name: BatchName
+    callback: NotRequired[CallbackUrl | str]
+    """
+    Where to report the batch's completion: a URL to POST to or an email address; an empty string for none.
+    """
+    calibration_batch: NotRequired[bool]
+    """
+    Whether the batch is a Rapid calibration batch.
+    """
+    self_label_batch: NotRequired[bool]
+    """
+    Whether the batch is a Rapid self-label batch.
+    """
+    metadata: NotRequired[Metadata]
+
+
+class Batch(TypedDict):
+    """
+    A batch.
+    """
+
+    name: str
+    """
+    The batch's name.
+    """
+    status: BatchStatusValue
+    project: str
+    """
+    The name of the batch's project.
+    """
+    created_at: str
+    """
+    When the batch was created.
+    """
+    callback: NotRequired[str]
+    """
+    Where the batch's completion is reported (empty for none).
+    """
+    metadata: Metadata
+
+
+class BatchList(TypedDict):
+    """
+    One page of batches. The total is `totalDocs` (the official Python SDK reads it; the Node SDK's types say `total`).
+    """
+
+    docs: list[Batch]
+    """
+    The batches of this page.
+    """
+    totalDocs: int
+    """
+    How many batches match the filters, over all pages.
+    """
+    limit: int
+    """
+    The page size used.
+    """
+    offset: int
+    """
+    How many matching batches come before this page.
+    """
+    has_more: bool
+    """
+    Whether another page follows.
+    """
+
+
+class BatchStatusCounts(TypedDict):
+    """
+    A batch's status and its tasks counted by status (a missing count is 0).
+    """
+
+    status: BatchStatusValue
+    pending: NotRequired[int]
+    """
+    Tasks `pending`.
+    """
+    completed: NotRequired[int]
+    """
+    Tasks `completed`.
+    """
+    error: NotRequired[int]
+    """
+    Tasks in `error`.
+    """
+    canceled: NotRequired[int]
+    """
+    Tasks `canceled`.
+    """
+
+
+class FileFields(TypedDict):
+    """
+    What may be said about a stored file.
+    """
+
+    project_name: NotRequired[ProjectName]
+    display_name: NotRequired[str]
+    """
+    A name to show for the file.
+    """
+    reference_id: NotRequired[str]
+    """
+    Your own ID for the file, unique per account (a second use is refused with 409).
+    """
+
+
+class FileUpload(TypedDict):
+    """
+    The form of an upload: the file, and text fields about it. `metadata` is a JSON object written as a string, as the API's documentation shows.
+    """
+
+    file: bytes
+    """
+    The file's content (at most 80 MB).
+    """
+    project_name: NotRequired[ProjectName]
+    display_name: NotRequired[str]
+    """
+    A name to show for the file.
+    """
+    reference_id: NotRequired[str]
+    """
+    Your own ID for the file, unique per account (a second use is refused with 409).
+    """
+    metadata: NotRequired[str]
+    """
+    A JSON object, as text.
+    """
+
+
+class FileImport(FileFields):
+    """
+    A file to fetch from a URL. Open: the official SDK sends its keyword arguments as they are.
+    """
+
+    file_url: str
+    """
+    The URL to fetch the file from.
+    """
+    metadata: NotRequired[Metadata]
+
+
+class File(TypedDict):
+    """
+    A stored file; use `attachment_url` as a task's attachment.
+    """
+
+    id: str
+    """
+    The file's ID.
+    """
+    attachment_url: str
+    """
+    Where tasks reach the file (`scaledata://...`).
+    """
+    created_at: NotRequired[str]
+    """
+    When the file was stored.
+    """
+    updated_at: NotRequired[str]
+    """
+    When the file last changed.
+    """
+    mime_type: NotRequired[str]
+    """
+    The file's media type.
+    """
+    project_names: NotRequired[list[str]]
+    """
+    The projects the file belongs to.
+    """
+    size: NotRequired[int]
+    """
+    The file's size in bytes.
+    """
+
+
+TeammateRole: TypeAlias = Literal["labeler", "member", "manager", "admin"]
+"""
+A member's role in the team.
+"""
+
+
+TeammateRoleValue: TypeAlias = TeammateRole | str
+"""
+A role as the server reports it; a role newer than this document reads as a plain string.
+"""
+
+
+Email: TypeAlias = str
+
+
+Emails: TypeAlias = list[Email]
+"""
+Email addresses of people.
+"""
+
+
+class TeamInvite(TypedDict):
+    """
+    People to invite, and the role they get.
+    """
+
+    emails: Emails
+    team_role: TeammateRole
+
+
+class TeamRoleUpdate(TypedDict):
+    """
+    Members whose role changes, and their new role.
+    """
+
+    emails: Emails
+    team_role: TeammateRole
+
+
+class Teammate(TypedDict):
+    """
+    A member of the team (camelCase keys, as on the wire).
+    """
+
+    email: str
+    """
+    The member's email address.
+    """
+    role: TeammateRoleValue
+    company: NotRequired[str]
+    """
+    The member's company.
+    """
+    firstName: NotRequired[str]
+    """
+    The member's first name.
+    """
+    lastName: NotRequired[str]
+    """
+    The member's last name.
+    """
+    isStudioLabeler: NotRequired[bool]
+    """
+    Whether the member labels in Scale Studio.
+    """
+    expiry: NotRequired[str]
+    """
+    When the member's access ends, if it does.
+    """
+
+
+TeammateList: TypeAlias = list[Teammate]
+"""
+The members of the team.
+"""
+
+
 class Error(TypedDict):
     """
     The body of every error answer.
@@ -551,27 +2087,60 @@ class Error(TypedDict):
     """
 
 
+class CancelTaskParametersQuery(TypedDict):
+    clear_unique_id: NotRequired[bool]
+
+
 class ListTasksParametersQuery(TypedDict):
-    start_time: NotRequired[str]
-    end_time: NotRequired[str]
+    start_time: NotRequired[FilterTime]
+    end_time: NotRequired[FilterTime]
+    completed_after: NotRequired[FilterTime]
+    completed_before: NotRequired[FilterTime]
+    updated_after: NotRequired[FilterTime]
+    updated_before: NotRequired[FilterTime]
     status: NotRequired[TaskStatus]
     type: NotRequired[TaskType]
+    project: NotRequired[ProjectName]
+    batch: NotRequired[BatchName]
+    customer_review_status: NotRequired[ReviewStatusFilter]
+    unique_id: NotRequired[UniqueIdFilter]
+    tags: NotRequired[TagFilter]
     limit: NotRequired[int]
     offset: NotRequired[int]
     next_token: NotRequired[str]
-    unique_id: NotRequired[UniqueId]
+    include_attachment_url: NotRequired[bool]
+    limited_response: NotRequired[bool]
 
 
-class AnnotationTaskCreate(TypedDict):
+class ListProjectsParametersQuery(TypedDict):
+    archived: NotRequired[bool]
+
+
+ListProjectsResponse: TypeAlias = list[Project]
+"""
+The projects of the account.
+"""
+
+
+class ListBatchesParametersQuery(TypedDict):
+    start_time: NotRequired[FilterTime]
+    end_time: NotRequired[FilterTime]
+    completed_after: NotRequired[FilterTime]
+    completed_before: NotRequired[FilterTime]
+    audited_after: NotRequired[FilterTime]
+    audited_before: NotRequired[FilterTime]
+    status: NotRequired[BatchStatus]
+    project: NotRequired[ProjectName]
+    exclude_archived: NotRequired[bool]
+    limit: NotRequired[int]
+    offset: NotRequired[int]
+
+
+class AnnotationTaskCreate(TaskCreateCommon):
     """
     Parameters of a new annotation (bounding box) task.
     """
 
-    callback_url: NotRequired[CallbackUrl]
-    instruction: NotRequired[Instruction]
-    urgency: NotRequired[Urgency]
-    metadata: NotRequired[Metadata]
-    unique_id: NotRequired[UniqueId]
     attachment_type: Literal["image"]
     """
     Always `image` for annotation tasks.
@@ -585,17 +2154,74 @@ class AnnotationTaskCreate(TypedDict):
     """
     Whether each box must carry the kind of object as its `label`.
     """
-    min_width: NotRequired[float]
+    min_width: NotRequired[float | NumericString]
     """
-    Smallest box width in pixels; smaller objects are skipped.
+    Smallest box width in pixels; smaller objects are skipped. A number or a numeric string (the API reads `"30"` as 30).
     """
-    min_height: NotRequired[float]
+    min_height: NotRequired[float | NumericString]
     """
-    Smallest box height in pixels; smaller objects are skipped.
+    Smallest box height in pixels; smaller objects are skipped. A number or a numeric string.
     """
     examples: NotRequired[list[AnnotationExample]]
     """
     Worked examples shown to the worker.
+    """
+    layers: NotRequired[Layers]
+    annotation_attributes: NotRequired[AnnotationAttributes]
+
+
+class TextcollectionField(TypedDict):
+    """
+    One answer the worker gives.
+    """
+
+    type: str
+    """
+    The kind of answer (`text`, `number`, `category`, `datetime`, ...).
+    """
+    field_id: str
+    """
+    The answer's key in the response, unique within the project.
+    """
+    title: str
+    """
+    The question, as the worker sees it.
+    """
+    description: NotRequired[str]
+    """
+    More about the question.
+    """
+    choices: NotRequired[list[TextcollectionChoice]]
+    """
+    The choices of a `category` field.
+    """
+
+
+class NamedentityrecognitionTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new named entity recognition task. `text` takes the place of an attachment. `labels` is needed unless the project's params give them (inferred: the record shows it sent, not refused when absent).
+    """
+
+    text: str
+    """
+    The text to label.
+    """
+    labels: NotRequired[list[EntityLabel]]
+    """
+    The kinds of entity to mark.
+    """
+
+
+class DocumenttranscriptionTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new document transcription task (the record shows the fields sent; their semantics are inferred).
+    """
+
+    attachment_type: NotRequired[AttachmentType]
+    attachment: Attachment
+    features: NotRequired[list[DocumentFeature]]
+    """
+    What to transcribe in the document.
     """
 
 
@@ -620,13 +2246,13 @@ class AnnotationParams(TypedDict):
     """
     Whether each box carries a label.
     """
-    min_width: NotRequired[float]
+    min_width: NotRequired[float | str]
     """
-    Smallest box width in pixels.
+    Smallest box width in pixels (echoed as sent, a number or a numeric string).
     """
-    min_height: NotRequired[float]
+    min_height: NotRequired[float | str]
     """
-    Smallest box height in pixels.
+    Smallest box height in pixels (echoed as sent, a number or a numeric string).
     """
     examples: NotRequired[list[AnnotationExampleEcho]]
     """
@@ -666,7 +2292,7 @@ class AudiotranscriptionResponse(TypedDict):
 
 class AnnotationTask(TaskFields):
     """
-    An annotation task.
+    An annotation (bounding box) task.
     """
 
     type: Literal["annotation"]
@@ -697,9 +2323,35 @@ Task: TypeAlias = (
     | AnnotationTask
     | DatacollectionTask
     | AudiotranscriptionTask
+    | ImageannotationTask
+    | PolygonannotationTask
+    | LineannotationTask
+    | PointannotationTask
+    | CuboidannotationTask
+    | SegmentannotationTask
+    | LaneannotationTask
+    | TextcollectionTask
+    | NamedentityrecognitionTask
+    | DocumenttranscriptionTask
+    | DocumentmodelTask
+    | VideoannotationTask
+    | VideoplaybackannotationTask
+    | VideoboxannotationTask
+    | VideocuboidannotationTask
+    | Federal2dvideoannotationTask
+    | LidarannotationTask
+    | LidarlinkingTask
+    | LidarsegmentationTask
+    | LidartopdownTask
+    | SensorfusionTask
+    | ChatTask
+    | ChatexperimentalTask
+    | ChatliteTask
+    | MultichatTask
+    | MultistageTask
 )
 """
-A task of any type; `type` tells which.
+A task of any type this document knows; `type` tells which.
 """
 
 
@@ -708,7 +2360,7 @@ class TaskList(TypedDict):
     One page of tasks.
     """
 
-    docs: list[Task]
+    docs: list[Task | OtherTask]
     """
     The tasks of this page, newest first.
     """
@@ -730,5 +2382,236 @@ class TaskList(TypedDict):
     """
     next_token: NotRequired[str]
     """
-    Pass as `next_token` to read the next page (newer servers; absent on the last page).
+    Pass as `next_token` to read the next page (absent on the last page and from older servers).
+    """
+
+
+class TextcollectionTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new text collection task. `attachments` is required (the API answers `"attachments" is required` without it); `fields` is needed unless the project's params give them.
+    """
+
+    attachments: list[TextcollectionAttachment]
+    """
+    What the worker reads or looks at.
+    """
+    fields: NotRequired[list[TextcollectionField]]
+    """
+    What the worker answers, one entry per field.
+    """
+    title: NotRequired[str]
+    """
+    A title shown to the worker.
+    """
+    description: NotRequired[str]
+    """
+    A description shown to the worker.
+    """
+    responses_required: NotRequired[int]
+    """
+    How many workers answer the task.
+    """
+
+
+class LabelDescription(TypedDict):
+    """
+    A label with nested sub-choices: `choice` is what is recorded, `display` what workers see, `subchoices` refine it.
+    """
+
+    choice: Label
+    display: NotRequired[str]
+    """
+    The text shown to workers instead of `choice`.
+    """
+    subchoices: NotRequired[list[LabelChoice]]
+    """
+    Labels that refine this one.
+    """
+
+
+LabelChoice: TypeAlias = Label | LabelDescription
+"""
+A plain label, or a label with sub-choices.
+"""
+
+
+ObjectsToAnnotate: TypeAlias = list[LabelChoice]
+"""
+The kinds of object to annotate, plain or with sub-choices.
+"""
+
+
+class ImageannotationTaskCreate(TaskCreateCommon, PrelabelOptions):
+    """
+    Parameters of a new image annotation task: the image, the geometries to draw, and optional prelabels.
+    """
+
+    attachment_type: NotRequired[Literal["image"]]
+    """
+    Always `image` for image annotation tasks.
+    """
+    attachment: Attachment
+    geometries: Geometries
+    context_attachments: NotRequired[list[ContextAttachment]]
+    """
+    Further images shown to the worker for context, not annotated.
+    """
+
+
+class Geometries(TypedDict):
+    """
+    The geometries workers draw, by kind; at least one. Each kind lists the objects to annotate with it.
+    """
+
+    box: NotRequired[BoxGeometry]
+    polygon: NotRequired[VertexGeometry]
+    line: NotRequired[VertexGeometry]
+    point: NotRequired[PointGeometry]
+    cuboid: NotRequired[CuboidGeometry]
+    ellipse: NotRequired[PointGeometry]
+
+
+class BoxGeometry(TypedDict):
+    """
+    Boxes. The API takes further options than these; they pass through.
+    """
+
+    objects_to_annotate: NotRequired[ObjectsToAnnotate]
+    min_width: NotRequired[int | NumericString]
+    """
+    Smallest box width in pixels; the server uses 0.
+    """
+    min_height: NotRequired[int | NumericString]
+    """
+    Smallest box height in pixels; the server uses 0.
+    """
+    can_rotate: NotRequired[bool]
+    """
+    Whether boxes may be rotated (the response then gives `rotation` and `vertices`).
+    """
+    integer_pixels: NotRequired[bool]
+    """
+    Whether box coordinates are whole pixels.
+    """
+
+
+class VertexGeometry(TypedDict):
+    """
+    Polygons or lines. The API takes further options than these; they pass through.
+    """
+
+    objects_to_annotate: NotRequired[ObjectsToAnnotate]
+    min_vertices: NotRequired[int]
+    """
+    Fewest vertices of each shape; the server uses 1.
+    """
+    max_vertices: NotRequired[int | None]
+    """
+    Most vertices of each shape; no limit when null or omitted.
+    """
+
+
+class PointGeometry(TypedDict):
+    """
+    Points or ellipses. The API takes further options than these; they pass through.
+    """
+
+    objects_to_annotate: NotRequired[ObjectsToAnnotate]
+
+
+class CuboidGeometry(TypedDict):
+    """
+    Cuboids, with the camera's parameters when known. The API takes further options than these; they pass through.
+    """
+
+    objects_to_annotate: NotRequired[ObjectsToAnnotate]
+    min_width: NotRequired[int | NumericString]
+    """
+    Smallest cuboid width in pixels; the server uses 0.
+    """
+    min_height: NotRequired[int | NumericString]
+    """
+    Smallest cuboid height in pixels; the server uses 0.
+    """
+    camera_intrinsics: NotRequired[CameraIntrinsics]
+    camera_rotation_quaternion: NotRequired[CameraRotationQuaternion]
+    camera_height: NotRequired[float]
+    """
+    Height of the camera above the ground, in meters.
+    """
+
+
+class SegmentannotationTaskCreate(TaskCreateCommon):
+    """
+    Parameters of a new semantic segmentation task.
+    """
+
+    attachment_type: NotRequired[Literal["image"]]
+    """
+    Always `image` for segmentation tasks.
+    """
+    attachment: Attachment
+    labels: list[LabelChoice]
+    """
+    The labels every pixel is painted with.
+    """
+    instance_labels: NotRequired[list[LabelChoice]]
+    """
+    The labels whose every instance is painted apart.
+    """
+    allow_unlabeled: NotRequired[bool]
+    """
+    Whether pixels may be left unlabeled.
+    """
+
+
+class VideoTaskFields(TypedDict):
+    """
+    The parameters of the video annotation types: a video file in `attachment` (`attachment_type` `video`; mp4, webm or ogg), or image frames in `attachments` (`attachment_type` `image`).
+    """
+
+    attachment_type: NotRequired[Literal["image", "video"]]
+    """
+    `video` for a video file, `image` for a list of frames.
+    """
+    attachment: NotRequired[Attachment]
+    attachments: NotRequired[list[Attachment]]
+    """
+    URLs of the frames, in order.
+    """
+    geometries: Geometries
+    events_to_annotate: NotRequired[list[Label]]
+    """
+    Events to mark in time.
+    """
+    frame_rate: NotRequired[int]
+    """
+    Frames per second to annotate; the server uses 1.
+    """
+
+
+class OntologyUpdate(TypedDict):
+    """
+    A project's new ontology.
+    """
+
+    ontology: list[LabelChoice]
+    """
+    The labels, plain or with sub-choices.
+    """
+    name: NotRequired[str]
+    """
+    A name for this version of the ontology.
+    """
+
+
+class VideoannotationTaskCreate(TaskCreateCommon, PrelabelOptions, VideoTaskFields):
+    """
+    Parameters of a new video annotation task.
+    """
+
+
+class VideoplaybackannotationTaskCreate(TaskCreateCommon, PrelabelOptions, VideoTaskFields):
+    """
+    Parameters of a new video playback annotation task.
     """
