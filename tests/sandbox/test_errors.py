@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sandbox_helpers import PAYLOADS, basic, make_client
 
 Conforms = Callable[[str, Any], None]
@@ -294,3 +297,60 @@ def test_unique_ids_with_unusual_characters(client: httpx.Client) -> None:
         assert first.json()["unique_id"] == unique_id
         again = client.post("/task/datacollection", content=body, headers=headers)
         assert again.status_code == 409
+
+
+def _token(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        _token(b"c1.1.9999999999999999999.0"),  # a seq beyond SQLite's integers
+        _token(b"c1.9999999999999999.9223372036854775808.9999999999"),
+        _token(b"c1.1.1.1.1"),
+        _token(b"c1.-1.1.1"),
+        _token(b"99999999999"),  # an offset of 11 digits
+        _token("c1.\u0661.1.1".encode()),  # digits, but not ASCII ones
+        _token(b"\xff\xfe"),
+        "",
+        "=",
+        "A" * 5000,
+        "%00",
+    ],
+)
+def test_every_bad_cursor_is_a_400(client: httpx.Client, conforms: Conforms, token: str) -> None:
+    answer = client.get("/tasks", params={"next_token": token})
+    assert_error(answer, 400, conforms, "Invalid parameter next_token")
+
+
+@given(token=st.text(max_size=80) | st.binary(max_size=60).map(_token))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_cursor_is_a_page_or_a_400(client: httpx.Client, token: str) -> None:
+    answer = client.get("/tasks", params={"next_token": token})
+    assert answer.status_code in (200, 400), (token, answer.text)
+    assert answer.headers["content-type"] == "application/json"
+    assert ("docs" in answer.json()) is (answer.status_code == 200)
+
+
+def _chunks(total: int) -> Iterator[bytes]:
+    chunk = b" " * (1024 * 1024)
+    for _ in range(total // len(chunk)):
+        yield chunk
+
+
+@pytest.mark.parametrize("sized", [True, False], ids=["content-length", "chunked"])
+@pytest.mark.parametrize("path", ["/task/categorization", "/task/x/cancel", "admin"])
+def test_a_50_mb_body_is_a_json_413(
+    client: httpx.Client, scale_sandbox: Any, conforms: Conforms, sized: bool, path: str
+) -> None:
+    total = 50 * 1024 * 1024
+    content: bytes | Iterator[bytes] = b" " * total if sized else _chunks(total)
+    url = scale_sandbox.admin_url + "/config" if path == "admin" else path
+    try:
+        answer = client.post(url, content=content, headers={"content-type": "application/json"})
+    except httpx.WriteError:  # the answer came and the connection closed mid-upload
+        pytest.skip("the server hung up before the client could read its answer")
+    assert_error(answer, 413, conforms, "larger than")
