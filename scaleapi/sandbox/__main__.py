@@ -82,7 +82,8 @@ async def _serve(arguments: argparse.Namespace, settings: Settings) -> None:
         if server.started:
             root = root_url(sock)
             print(root + app.state.engine.spec.base_path, flush=True)
-            print(f"scaleapi.sandbox: admin routes at {root}/admin", file=sys.stderr)
+            needs = " (Authorization: Bearer TOKEN)" if settings.admin_token_required else ""
+            print(f"scaleapi.sandbox: admin routes at {root}/admin{needs}", file=sys.stderr)
             print(
                 f"scaleapi.sandbox: callback auth key {settings.callback_auth_key}",
                 file=sys.stderr,
