@@ -404,7 +404,9 @@ def _admin_refusal(request: Request, settings: Settings, *, check_token: bool) -
         return _error(403, f"Admin requests from web pages are refused (Origin {origin[:100]}).")
     site = headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
-        return _error(403, f"Admin requests from web pages are refused (Sec-Fetch-Site {site}).")
+        return _error(
+            403, f"Admin requests from web pages are refused (Sec-Fetch-Site {site[:40]})."
+        )
     token = settings.admin_token_required
     if token is not None:
         if not check_token:
@@ -423,7 +425,7 @@ def _admin_refusal(request: Request, settings: Settings, *, check_token: bool) -
     if settings.admin_token == ADMIN_TOKEN_OFF:
         if name == "localhost" or _is_ip_literal(name):
             return None
-        return _error(403, f"Admin requests must name the sandbox by address, not {name!r}.")
+        return _error(403, f"Admin requests must name the sandbox by address, not {name[:100]!r}.")
     server = request.scope.get("server")
     if server is not None and not is_loopback_host(str(server[0])):
         return _error(

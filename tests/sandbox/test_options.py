@@ -14,7 +14,7 @@ import pytest
 from sandbox_helpers import REPO_ROOT, running
 
 from scaleapi.sandbox import Sandbox, SandboxOptions
-from scaleapi.sandbox._config import Settings
+from scaleapi.sandbox._config import Settings, runtime_options
 
 BAD_CONFIG = [
     ({"latency_ms": 1e308}, "latency_ms"),
@@ -101,6 +101,7 @@ def test_command_line_values_are_the_run_time_config() -> None:
         "callback_backoff": 0.25,
         "callback_timeout": 1.5,
     }
+    assert set(given) == set(runtime_options())  # a new run-time option is tested here too
     arguments: list[str] = []
     for name, value in given.items():
         text = ",".join(value) if isinstance(value, list) else str(value)
