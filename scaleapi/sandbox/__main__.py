@@ -36,9 +36,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="uvicorn log level [warning]",
     )
     parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
-    options = parser.add_argument_group("sandbox options (also in GET /admin/config)")
+    options = parser.add_argument_group(
+        "sandbox options (* also at run time: GET and POST /admin/config)"
+    )
     for field in option_fields():
-        help_text: str = field.metadata["help"]
+        help_text: str = ("* " if field.metadata["runtime"] else "") + field.metadata["help"]
         default = field.default
         if default is not None and field.repr:
             shown = (

@@ -28,6 +28,7 @@ __all__ = [
     "Settings",
     "check_exposure",
     "is_loopback_host",
+    "option_fields",
     "runtime_options",
 ]
 
