@@ -2,7 +2,7 @@
 
 Nothing here knows a field name: the operations, their request bodies and query
 parameters, the task types and which create fields stay at the top of a task (the rest
-go to `params`) are all read from `scaleapi/_generated/scaleapi.yaml`. Adding a property
+go to `params`) are all read from the spec shipped as `scaleapi/openapi.yaml`. Adding a property
 to the spec changes what the sandbox accepts without a change here.
 """
 
@@ -32,8 +32,8 @@ __all__ = [
 
 SERVER_DEFAULT = "x-server-default"
 """The spec's extension stating the value a server uses when a field is left out."""
-SPEC_PACKAGE = "scaleapi._generated"
-SPEC_RESOURCE = "scaleapi.yaml"
+SPEC_PACKAGE = "scaleapi"
+SPEC_RESOURCE = "openapi.yaml"
 
 Validator = Callable[[Any], object]
 """A compiled schema: returns when the value is valid, raises InvalidRequest otherwise."""
