@@ -152,8 +152,18 @@ def _parse_object_page(op: ops.Operation) -> Callable[[Any], ObjectPage]:
     return parse
 
 
+_PARSERS: dict[str, Callable[[Any], Any]] = {}
+
+
 def parser(op: ops.Operation) -> Callable[[Any], Any]:
-    """How the answer of ``op`` is read, before the client wraps it."""
+    """How the answer of ``op`` is read, before the client wraps it (made once per op)."""
+    parse = _PARSERS.get(op.name)
+    if parse is None:
+        parse = _PARSERS[op.name] = _make_parser(op)
+    return parse
+
+
+def _make_parser(op: ops.Operation) -> Callable[[Any], Any]:
     base = op.result.removesuffix("_list")
     if base == "task":
         item: Callable[[Any], Any] = parse_task
@@ -217,12 +227,14 @@ class Request:
 def build_call(request: Request, *, auto_unique_id: bool = False) -> Call[Any]:
     """The call that sends ``request``; only what the caller passed goes on the wire."""
     op = request.op
-    escape = "extra_body" if op.body_kind in ("object", "multipart") else "extra_query"
-    _check_names(op.name, request.args, op.keywords, escape)
-    renames = op.renames
-    values: dict[str, Any] = (
-        {renames.get(k, k): v for k, v in request.args.items()} if renames else dict(request.args)
-    )
+    args = request.args
+    values: dict[str, Any] = {}
+    if args:
+        if not args.keys() <= op.keywords:
+            escape = "extra_body" if op.body_kind in ("object", "multipart") else "extra_query"
+            _check_names(op.name, args, op.keywords, escape)
+        renames = op.renames
+        values = {renames.get(k, k): v for k, v in args.items()} if renames else dict(args)
     for wire, value in request.positional.items():
         if value is None and wire in op.optional_positional:
             continue
@@ -230,12 +242,13 @@ def build_call(request: Request, *, auto_unique_id: bool = False) -> Call[Any]:
             raise ScaleInvalidRequest(f"{op.name} got {wire!r} twice", 400)
         values[wire] = value
     query = {k: _query_value(v) for k, v in values.items() if k in op.query}
-    query.update(request.extra_query or {})
-    files = {k: v for k, v in values.items() if k in op.files}
+    if request.extra_query:
+        query.update(request.extra_query)
     body: Any = request.body
     if op.body_kind in ("object", "multipart"):
         body = {k: v for k, v in values.items() if k in op.body}
-        body.update(request.extra_body or {})
+        if request.extra_body:
+            body.update(request.extra_body)
     recover: Callable[[], Call[Any]] | None = None
     kind = _KINDS[op.kind]
     if op.kind == "create":
@@ -249,18 +262,19 @@ def build_call(request: Request, *, auto_unique_id: bool = False) -> Call[Any]:
 
             recover = find
             kind = CallKind.UNIQUE_CREATE
+    multipart = op.body_kind == "multipart"
     return Call(
         op.name,
         op.method,
-        _path(op, request.path),
+        _path(op, request.path) if op.path_params else op.path,
         parser(op),
         kind=kind,
         params=query or None,
-        body=None if op.body_kind == "multipart" else body,
+        body=None if multipart else body,
         recover=recover,
         headers=request.extra_headers,
-        files=files or None,
-        form=body if op.body_kind == "multipart" else None,
+        files={k: v for k, v in values.items() if k in op.files} if multipart else None,
+        form=body if multipart else None,
     )
 
 
