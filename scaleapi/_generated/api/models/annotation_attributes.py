@@ -25,7 +25,7 @@ class AnnotationAttributes:
     """
 
     additional_properties: dict[str, AnnotationAttributesAdditionalProperty] = _attrs_field(
-        init=False, factory=dict[str, AnnotationAttributesAdditionalProperty]
+        init=False, factory=dict[str, "AnnotationAttributesAdditionalProperty"]
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -38,10 +38,6 @@ class AnnotationAttributes:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.annotation_attributes_additional_property import (
-            AnnotationAttributesAdditionalProperty,  # noqa: PLC0415
-        )
-
         d = dict(src_dict)
         annotation_attributes = cls()
 
@@ -71,3 +67,10 @@ class AnnotationAttributes:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.annotation_attributes_additional_property import (
+    AnnotationAttributesAdditionalProperty,
+)

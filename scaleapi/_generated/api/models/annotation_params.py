@@ -89,8 +89,6 @@ class AnnotationParams:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.annotation_example_echo import AnnotationExampleEcho  # noqa: PLC0415
-
         d = dict(src_dict)
         attachment_type = d.pop("attachment_type", UNSET)
 
@@ -153,3 +151,8 @@ class AnnotationParams:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.annotation_example_echo import AnnotationExampleEcho

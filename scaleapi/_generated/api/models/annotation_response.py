@@ -41,8 +41,6 @@ class AnnotationResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.box import Box  # noqa: PLC0415
-
         d = dict(src_dict)
         annotations: list[Box] = []
         _annotations = d.pop("annotations")
@@ -73,3 +71,8 @@ class AnnotationResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.box import Box

@@ -208,11 +208,6 @@ class AnnotationTask:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.annotation_params import AnnotationParams  # noqa: PLC0415
-        from ..models.annotation_response import AnnotationResponse  # noqa: PLC0415
-        from ..models.audit import Audit  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         task_id = d.pop("task_id")
 
@@ -231,7 +226,7 @@ class AnnotationTask:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-        type_ = cast(Literal["annotation"], d.pop("type"))
+        type_ = cast("Literal['annotation']", d.pop("type"))
         if type_ != "annotation":
             raise ValueError(f"type must match const 'annotation', got '{type_}'")
 
@@ -362,3 +357,11 @@ class AnnotationTask:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.annotation_params import AnnotationParams
+from ..models.annotation_response import AnnotationResponse
+from ..models.audit import Audit
+from ..models.metadata import Metadata

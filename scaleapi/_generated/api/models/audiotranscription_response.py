@@ -57,8 +57,6 @@ class AudiotranscriptionResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.aligned_word import AlignedWord  # noqa: PLC0415
-
         d = dict(src_dict)
         transcript = d.pop("transcript")
 
@@ -97,3 +95,8 @@ class AudiotranscriptionResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.aligned_word import AlignedWord

@@ -208,11 +208,6 @@ class AudiotranscriptionTask:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audiotranscription_params import AudiotranscriptionParams  # noqa: PLC0415
-        from ..models.audiotranscription_response import AudiotranscriptionResponse  # noqa: PLC0415
-        from ..models.audit import Audit  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         task_id = d.pop("task_id")
 
@@ -231,7 +226,7 @@ class AudiotranscriptionTask:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-        type_ = cast(Literal["audiotranscription"], d.pop("type"))
+        type_ = cast("Literal['audiotranscription']", d.pop("type"))
         if type_ != "audiotranscription":
             raise ValueError(f"type must match const 'audiotranscription', got '{type_}'")
 
@@ -362,3 +357,11 @@ class AudiotranscriptionTask:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.audiotranscription_params import AudiotranscriptionParams
+from ..models.audiotranscription_response import AudiotranscriptionResponse
+from ..models.audit import Audit
+from ..models.metadata import Metadata

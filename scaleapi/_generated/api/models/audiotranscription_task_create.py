@@ -142,8 +142,6 @@ class AudiotranscriptionTaskCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         attachment_type = check_audiotranscription_task_create_attachment_type(
             d.pop("attachment_type")
@@ -225,3 +223,8 @@ class AudiotranscriptionTaskCreate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.metadata import Metadata

@@ -77,8 +77,6 @@ class BatchCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         project = d.pop("project")
 
@@ -112,3 +110,8 @@ class BatchCreate:
         )
 
         return batch_create
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.metadata import Metadata

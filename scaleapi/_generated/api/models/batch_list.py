@@ -61,8 +61,6 @@ class BatchList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch import Batch  # noqa: PLC0415
-
         d = dict(src_dict)
         docs: list[Batch] = []
         _docs = d.pop("docs")
@@ -105,3 +103,8 @@ class BatchList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.batch import Batch

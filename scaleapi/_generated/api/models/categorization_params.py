@@ -66,8 +66,6 @@ class CategorizationParams:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.categorization_params_category_ids import CategorizationParamsCategoryIds  # noqa: PLC0415
-
         d = dict(src_dict)
         attachment_type = d.pop("attachment_type", UNSET)
 
@@ -112,3 +110,8 @@ class CategorizationParams:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.categorization_params_category_ids import CategorizationParamsCategoryIds

@@ -208,11 +208,6 @@ class CategorizationTask:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audit import Audit  # noqa: PLC0415
-        from ..models.categorization_params import CategorizationParams  # noqa: PLC0415
-        from ..models.categorization_response import CategorizationResponse  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         task_id = d.pop("task_id")
 
@@ -231,7 +226,7 @@ class CategorizationTask:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-        type_ = cast(Literal["categorization"], d.pop("type"))
+        type_ = cast("Literal['categorization']", d.pop("type"))
         if type_ != "categorization":
             raise ValueError(f"type must match const 'categorization', got '{type_}'")
 
@@ -362,3 +357,11 @@ class CategorizationTask:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.audit import Audit
+from ..models.categorization_params import CategorizationParams
+from ..models.categorization_response import CategorizationResponse
+from ..models.metadata import Metadata

@@ -160,12 +160,6 @@ class CategorizationTaskCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.categorization_task_create_category_ids import (
-            CategorizationTaskCreateCategoryIds,  # noqa: PLC0415
-        )
-        from ..models.layers import Layers  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         attachment_type = check_attachment_type(d.pop("attachment_type"))
 
@@ -266,3 +260,10 @@ class CategorizationTaskCreate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.categorization_task_create_category_ids import CategorizationTaskCreateCategoryIds
+from ..models.layers import Layers
+from ..models.metadata import Metadata

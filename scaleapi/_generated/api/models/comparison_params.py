@@ -62,8 +62,6 @@ class ComparisonParams:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.comparison_params_fields import ComparisonParamsFields  # noqa: PLC0415
-
         d = dict(src_dict)
         attachment_type = d.pop("attachment_type", UNSET)
 
@@ -103,3 +101,8 @@ class ComparisonParams:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.comparison_params_fields import ComparisonParamsFields

@@ -46,8 +46,6 @@ class ComparisonResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.value_map import ValueMap  # noqa: PLC0415
-
         d = dict(src_dict)
         choice = d.pop("choice", UNSET)
 
@@ -81,3 +79,8 @@ class ComparisonResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.value_map import ValueMap

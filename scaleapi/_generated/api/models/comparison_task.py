@@ -208,11 +208,6 @@ class ComparisonTask:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audit import Audit  # noqa: PLC0415
-        from ..models.comparison_params import ComparisonParams  # noqa: PLC0415
-        from ..models.comparison_response import ComparisonResponse  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         task_id = d.pop("task_id")
 
@@ -231,7 +226,7 @@ class ComparisonTask:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-        type_ = cast(Literal["comparison"], d.pop("type"))
+        type_ = cast("Literal['comparison']", d.pop("type"))
         if type_ != "comparison":
             raise ValueError(f"type must match const 'comparison', got '{type_}'")
 
@@ -362,3 +357,11 @@ class ComparisonTask:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.audit import Audit
+from ..models.comparison_params import ComparisonParams
+from ..models.comparison_response import ComparisonResponse
+from ..models.metadata import Metadata

@@ -141,9 +141,6 @@ class ComparisonTaskCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.field_map import FieldMap  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         attachment_type = check_attachment_type(d.pop("attachment_type"))
 
@@ -228,3 +225,9 @@ class ComparisonTaskCreate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.field_map import FieldMap
+from ..models.metadata import Metadata

@@ -49,8 +49,6 @@ class CuboidAnnotation:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cuboid_vertex import CuboidVertex  # noqa: PLC0415
-
         d = dict(src_dict)
         vertices: list[CuboidVertex] = []
         _vertices = d.pop("vertices")
@@ -84,3 +82,8 @@ class CuboidAnnotation:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.cuboid_vertex import CuboidVertex

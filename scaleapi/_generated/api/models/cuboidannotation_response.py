@@ -41,8 +41,6 @@ class CuboidannotationResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cuboid_annotation import CuboidAnnotation  # noqa: PLC0415
-
         d = dict(src_dict)
         annotations: list[CuboidAnnotation] = []
         _annotations = d.pop("annotations")
@@ -75,3 +73,8 @@ class CuboidannotationResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.cuboid_annotation import CuboidAnnotation

@@ -209,11 +209,6 @@ class CuboidannotationTask:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audit import Audit  # noqa: PLC0415
-        from ..models.cuboidannotation_response import CuboidannotationResponse  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-        from ..models.task_params import TaskParams  # noqa: PLC0415
-
         d = dict(src_dict)
         task_id = d.pop("task_id")
 
@@ -232,7 +227,7 @@ class CuboidannotationTask:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-        type_ = cast(Literal["cuboidannotation"], d.pop("type"))
+        type_ = cast("Literal['cuboidannotation']", d.pop("type"))
         if type_ != "cuboidannotation":
             raise ValueError(f"type must match const 'cuboidannotation', got '{type_}'")
 
@@ -363,3 +358,11 @@ class CuboidannotationTask:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.audit import Audit
+from ..models.cuboidannotation_response import CuboidannotationResponse
+from ..models.metadata import Metadata
+from ..models.task_params import TaskParams

@@ -46,8 +46,6 @@ class DatacollectionResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.value_map import ValueMap  # noqa: PLC0415
-
         d = dict(src_dict)
         fields = ValueMap.from_dict(cast("dict[str, Any]", d.pop("fields")))
 
@@ -76,3 +74,8 @@ class DatacollectionResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.value_map import ValueMap

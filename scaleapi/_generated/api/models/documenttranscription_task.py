@@ -210,11 +210,6 @@ class DocumenttranscriptionTask:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audit import Audit  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-        from ..models.task_params import TaskParams  # noqa: PLC0415
-        from ..models.task_response import TaskResponse  # noqa: PLC0415
-
         d = dict(src_dict)
         task_id = d.pop("task_id")
 
@@ -233,7 +228,7 @@ class DocumenttranscriptionTask:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-        type_ = cast(Literal["documenttranscription"], d.pop("type"))
+        type_ = cast("Literal['documenttranscription']", d.pop("type"))
         if type_ != "documenttranscription":
             raise ValueError(f"type must match const 'documenttranscription', got '{type_}'")
 
@@ -364,3 +359,11 @@ class DocumenttranscriptionTask:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.audit import Audit
+from ..models.metadata import Metadata
+from ..models.task_params import TaskParams
+from ..models.task_response import TaskResponse

@@ -139,9 +139,6 @@ class DocumenttranscriptionTaskCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.document_feature import DocumentFeature  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         attachment = d.pop("attachment")
 
@@ -232,3 +229,9 @@ class DocumenttranscriptionTaskCreate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.document_feature import DocumentFeature
+from ..models.metadata import Metadata

@@ -82,11 +82,6 @@ class Geometries:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.box_geometry import BoxGeometry  # noqa: PLC0415
-        from ..models.cuboid_geometry import CuboidGeometry  # noqa: PLC0415
-        from ..models.point_geometry import PointGeometry  # noqa: PLC0415
-        from ..models.vertex_geometry import VertexGeometry  # noqa: PLC0415
-
         d = dict(src_dict)
         _box = d.pop("box", UNSET)
         box: BoxGeometry | Unset
@@ -140,3 +135,11 @@ class Geometries:
         )
 
         return geometries
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.box_geometry import BoxGeometry
+from ..models.cuboid_geometry import CuboidGeometry
+from ..models.point_geometry import PointGeometry
+from ..models.vertex_geometry import VertexGeometry

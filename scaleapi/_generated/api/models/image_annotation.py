@@ -105,9 +105,6 @@ class ImageAnnotation:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.image_annotation_attributes import ImageAnnotationAttributes  # noqa: PLC0415
-        from ..models.vertex import Vertex  # noqa: PLC0415
-
         d = dict(src_dict)
         type_ = d.pop("type")
 
@@ -172,3 +169,9 @@ class ImageAnnotation:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.image_annotation_attributes import ImageAnnotationAttributes
+from ..models.vertex import Vertex

@@ -41,8 +41,6 @@ class ImageannotationResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.image_annotation import ImageAnnotation  # noqa: PLC0415
-
         d = dict(src_dict)
         annotations: list[ImageAnnotation] = []
         _annotations = d.pop("annotations")
@@ -75,3 +73,8 @@ class ImageannotationResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.image_annotation import ImageAnnotation

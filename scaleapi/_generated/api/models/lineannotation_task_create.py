@@ -179,11 +179,6 @@ class LineannotationTaskCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.annotation_attributes import AnnotationAttributes  # noqa: PLC0415
-        from ..models.annotation_example import AnnotationExample  # noqa: PLC0415
-        from ..models.layers import Layers  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         attachment = d.pop("attachment")
 
@@ -301,3 +296,11 @@ class LineannotationTaskCreate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.annotation_attributes import AnnotationAttributes
+from ..models.annotation_example import AnnotationExample
+from ..models.layers import Layers
+from ..models.metadata import Metadata

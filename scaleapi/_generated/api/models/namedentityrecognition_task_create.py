@@ -133,9 +133,6 @@ class NamedentityrecognitionTaskCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.entity_label import EntityLabel  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         text = d.pop("text")
 
@@ -216,3 +213,9 @@ class NamedentityrecognitionTaskCreate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.entity_label import EntityLabel
+from ..models.metadata import Metadata

@@ -26,8 +26,6 @@ class OntologyUpdate:
     """ A name for this version of the ontology. """
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.label_description import LabelDescription  # noqa: PLC0415
-
         ontology: list[Any] = []
         for ontology_item_data in self.ontology:
             ontology_item: dict[str, Any] | str
@@ -53,8 +51,6 @@ class OntologyUpdate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.label_description import LabelDescription  # noqa: PLC0415
-
         d = dict(src_dict)
         ontology: list[LabelDescription | str] = []
         _ontology = d.pop("ontology")
@@ -85,3 +81,8 @@ class OntologyUpdate:
         )
 
         return ontology_update
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.label_description import LabelDescription

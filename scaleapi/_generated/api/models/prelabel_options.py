@@ -114,11 +114,6 @@ class PrelabelOptions:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.annotation_attributes import AnnotationAttributes  # noqa: PLC0415
-        from ..models.prelabel_options_base_annotations import PrelabelOptionsBaseAnnotations  # noqa: PLC0415
-        from ..models.prelabel_options_hypothesis import PrelabelOptionsHypothesis  # noqa: PLC0415
-        from ..models.prelabel_options_links import PrelabelOptionsLinks  # noqa: PLC0415
-
         d = dict(src_dict)
         _annotation_attributes = d.pop("annotation_attributes", UNSET)
         annotation_attributes: AnnotationAttributes | Unset
@@ -198,3 +193,11 @@ class PrelabelOptions:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.annotation_attributes import AnnotationAttributes
+from ..models.prelabel_options_base_annotations import PrelabelOptionsBaseAnnotations
+from ..models.prelabel_options_hypothesis import PrelabelOptionsHypothesis
+from ..models.prelabel_options_links import PrelabelOptionsLinks

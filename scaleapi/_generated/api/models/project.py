@@ -67,8 +67,6 @@ class Project:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.project_param_version import ProjectParamVersion  # noqa: PLC0415
-
         d = dict(src_dict)
 
         def _parse_type_(data: object) -> str | TaskType:
@@ -127,3 +125,8 @@ class Project:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.project_param_version import ProjectParamVersion

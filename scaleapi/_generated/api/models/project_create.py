@@ -39,8 +39,6 @@ class ProjectCreate:
     """ A Studio project's pipeline (a single labeler, or a consensus of several). """
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.project_params import ProjectParams  # noqa: PLC0415
-
         type_: str = self.type_
 
         name = self.name
@@ -90,8 +88,6 @@ class ProjectCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.project_params import ProjectParams  # noqa: PLC0415
-
         d = dict(src_dict)
         type_ = check_task_type(d.pop("type"))
 
@@ -145,3 +141,8 @@ class ProjectCreate:
         )
 
         return project_create
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.project_params import ProjectParams

@@ -51,11 +51,6 @@ class SegmentannotationResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.segmentannotation_response_label_mapping import (
-            SegmentannotationResponseLabelMapping,  # noqa: PLC0415
-        )
-        from ..models.segmentation_masks import SegmentationMasks  # noqa: PLC0415
-
         d = dict(src_dict)
         annotations = SegmentationMasks.from_dict(cast("dict[str, Any]", d.pop("annotations")))
 
@@ -91,3 +86,9 @@ class SegmentannotationResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.segmentannotation_response_label_mapping import SegmentannotationResponseLabelMapping
+from ..models.segmentation_masks import SegmentationMasks

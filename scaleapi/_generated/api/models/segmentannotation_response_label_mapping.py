@@ -23,7 +23,7 @@ class SegmentannotationResponseLabelMapping:
 
     additional_properties: dict[str, SegmentannotationResponseLabelMappingAdditionalProperty] = (
         _attrs_field(
-            init=False, factory=dict[str, SegmentannotationResponseLabelMappingAdditionalProperty]
+            init=False, factory=dict[str, "SegmentannotationResponseLabelMappingAdditionalProperty"]
         )
     )
 
@@ -37,10 +37,6 @@ class SegmentannotationResponseLabelMapping:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.segmentannotation_response_label_mapping_additional_property import (
-            SegmentannotationResponseLabelMappingAdditionalProperty,  # noqa: PLC0415
-        )
-
         d = dict(src_dict)
         segmentannotation_response_label_mapping = cls()
 
@@ -72,3 +68,10 @@ class SegmentannotationResponseLabelMapping:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.segmentannotation_response_label_mapping_additional_property import (
+    SegmentannotationResponseLabelMappingAdditionalProperty,
+)

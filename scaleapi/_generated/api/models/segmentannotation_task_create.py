@@ -67,8 +67,6 @@ class SegmentannotationTaskCreate:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.label_description import LabelDescription  # noqa: PLC0415
-
         attachment = self.attachment
 
         labels: list[Any] = []
@@ -166,9 +164,6 @@ class SegmentannotationTaskCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.label_description import LabelDescription  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         attachment = d.pop("attachment")
 
@@ -296,3 +291,9 @@ class SegmentannotationTaskCreate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.label_description import LabelDescription
+from ..models.metadata import Metadata

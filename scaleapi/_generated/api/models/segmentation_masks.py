@@ -59,9 +59,6 @@ class SegmentationMasks:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.segmentation_masks_combined import SegmentationMasksCombined  # noqa: PLC0415
-        from ..models.segmentation_masks_labeled import SegmentationMasksLabeled  # noqa: PLC0415
-
         d = dict(src_dict)
 
         def _parse_unlabeled(data: object) -> None | str | Unset:
@@ -111,3 +108,9 @@ class SegmentationMasks:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.segmentation_masks_combined import SegmentationMasksCombined
+from ..models.segmentation_masks_labeled import SegmentationMasksLabeled

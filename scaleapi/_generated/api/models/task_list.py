@@ -102,39 +102,6 @@ class TaskList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.annotation_task import AnnotationTask  # noqa: PLC0415
-        from ..models.audiotranscription_task import AudiotranscriptionTask  # noqa: PLC0415
-        from ..models.categorization_task import CategorizationTask  # noqa: PLC0415
-        from ..models.chat_task import ChatTask  # noqa: PLC0415
-        from ..models.chatexperimental_task import ChatexperimentalTask  # noqa: PLC0415
-        from ..models.chatlite_task import ChatliteTask  # noqa: PLC0415
-        from ..models.comparison_task import ComparisonTask  # noqa: PLC0415
-        from ..models.cuboidannotation_task import CuboidannotationTask  # noqa: PLC0415
-        from ..models.datacollection_task import DatacollectionTask  # noqa: PLC0415
-        from ..models.documentmodel_task import DocumentmodelTask  # noqa: PLC0415
-        from ..models.documenttranscription_task import DocumenttranscriptionTask  # noqa: PLC0415
-        from ..models.federal_2_dvideoannotation_task import Federal2DvideoannotationTask  # noqa: PLC0415
-        from ..models.imageannotation_task import ImageannotationTask  # noqa: PLC0415
-        from ..models.laneannotation_task import LaneannotationTask  # noqa: PLC0415
-        from ..models.lidarannotation_task import LidarannotationTask  # noqa: PLC0415
-        from ..models.lidarlinking_task import LidarlinkingTask  # noqa: PLC0415
-        from ..models.lidarsegmentation_task import LidarsegmentationTask  # noqa: PLC0415
-        from ..models.lidartopdown_task import LidartopdownTask  # noqa: PLC0415
-        from ..models.lineannotation_task import LineannotationTask  # noqa: PLC0415
-        from ..models.multichat_task import MultichatTask  # noqa: PLC0415
-        from ..models.multistage_task import MultistageTask  # noqa: PLC0415
-        from ..models.namedentityrecognition_task import NamedentityrecognitionTask  # noqa: PLC0415
-        from ..models.pointannotation_task import PointannotationTask  # noqa: PLC0415
-        from ..models.polygonannotation_task import PolygonannotationTask  # noqa: PLC0415
-        from ..models.segmentannotation_task import SegmentannotationTask  # noqa: PLC0415
-        from ..models.sensorfusion_task import SensorfusionTask  # noqa: PLC0415
-        from ..models.textcollection_task import TextcollectionTask  # noqa: PLC0415
-        from ..models.transcription_task import TranscriptionTask  # noqa: PLC0415
-        from ..models.videoannotation_task import VideoannotationTask  # noqa: PLC0415
-        from ..models.videoboxannotation_task import VideoboxannotationTask  # noqa: PLC0415
-        from ..models.videocuboidannotation_task import VideocuboidannotationTask  # noqa: PLC0415
-        from ..models.videoplaybackannotation_task import VideoplaybackannotationTask  # noqa: PLC0415
-
         docs: list[Any] = []
         for docs_item_data in self.docs:
             docs_item: dict[str, Any]
@@ -235,40 +202,6 @@ class TaskList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.annotation_task import AnnotationTask  # noqa: PLC0415
-        from ..models.audiotranscription_task import AudiotranscriptionTask  # noqa: PLC0415
-        from ..models.categorization_task import CategorizationTask  # noqa: PLC0415
-        from ..models.chat_task import ChatTask  # noqa: PLC0415
-        from ..models.chatexperimental_task import ChatexperimentalTask  # noqa: PLC0415
-        from ..models.chatlite_task import ChatliteTask  # noqa: PLC0415
-        from ..models.comparison_task import ComparisonTask  # noqa: PLC0415
-        from ..models.cuboidannotation_task import CuboidannotationTask  # noqa: PLC0415
-        from ..models.datacollection_task import DatacollectionTask  # noqa: PLC0415
-        from ..models.documentmodel_task import DocumentmodelTask  # noqa: PLC0415
-        from ..models.documenttranscription_task import DocumenttranscriptionTask  # noqa: PLC0415
-        from ..models.federal_2_dvideoannotation_task import Federal2DvideoannotationTask  # noqa: PLC0415
-        from ..models.imageannotation_task import ImageannotationTask  # noqa: PLC0415
-        from ..models.laneannotation_task import LaneannotationTask  # noqa: PLC0415
-        from ..models.lidarannotation_task import LidarannotationTask  # noqa: PLC0415
-        from ..models.lidarlinking_task import LidarlinkingTask  # noqa: PLC0415
-        from ..models.lidarsegmentation_task import LidarsegmentationTask  # noqa: PLC0415
-        from ..models.lidartopdown_task import LidartopdownTask  # noqa: PLC0415
-        from ..models.lineannotation_task import LineannotationTask  # noqa: PLC0415
-        from ..models.multichat_task import MultichatTask  # noqa: PLC0415
-        from ..models.multistage_task import MultistageTask  # noqa: PLC0415
-        from ..models.namedentityrecognition_task import NamedentityrecognitionTask  # noqa: PLC0415
-        from ..models.other_task import OtherTask  # noqa: PLC0415
-        from ..models.pointannotation_task import PointannotationTask  # noqa: PLC0415
-        from ..models.polygonannotation_task import PolygonannotationTask  # noqa: PLC0415
-        from ..models.segmentannotation_task import SegmentannotationTask  # noqa: PLC0415
-        from ..models.sensorfusion_task import SensorfusionTask  # noqa: PLC0415
-        from ..models.textcollection_task import TextcollectionTask  # noqa: PLC0415
-        from ..models.transcription_task import TranscriptionTask  # noqa: PLC0415
-        from ..models.videoannotation_task import VideoannotationTask  # noqa: PLC0415
-        from ..models.videoboxannotation_task import VideoboxannotationTask  # noqa: PLC0415
-        from ..models.videocuboidannotation_task import VideocuboidannotationTask  # noqa: PLC0415
-        from ..models.videoplaybackannotation_task import VideoplaybackannotationTask  # noqa: PLC0415
-
         d = dict(src_dict)
         docs: list[
             AnnotationTask
@@ -712,3 +645,40 @@ class TaskList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.annotation_task import AnnotationTask
+from ..models.audiotranscription_task import AudiotranscriptionTask
+from ..models.categorization_task import CategorizationTask
+from ..models.chat_task import ChatTask
+from ..models.chatexperimental_task import ChatexperimentalTask
+from ..models.chatlite_task import ChatliteTask
+from ..models.comparison_task import ComparisonTask
+from ..models.cuboidannotation_task import CuboidannotationTask
+from ..models.datacollection_task import DatacollectionTask
+from ..models.documentmodel_task import DocumentmodelTask
+from ..models.documenttranscription_task import DocumenttranscriptionTask
+from ..models.federal_2_dvideoannotation_task import Federal2DvideoannotationTask
+from ..models.imageannotation_task import ImageannotationTask
+from ..models.laneannotation_task import LaneannotationTask
+from ..models.lidarannotation_task import LidarannotationTask
+from ..models.lidarlinking_task import LidarlinkingTask
+from ..models.lidarsegmentation_task import LidarsegmentationTask
+from ..models.lidartopdown_task import LidartopdownTask
+from ..models.lineannotation_task import LineannotationTask
+from ..models.multichat_task import MultichatTask
+from ..models.multistage_task import MultistageTask
+from ..models.namedentityrecognition_task import NamedentityrecognitionTask
+from ..models.other_task import OtherTask
+from ..models.pointannotation_task import PointannotationTask
+from ..models.polygonannotation_task import PolygonannotationTask
+from ..models.segmentannotation_task import SegmentannotationTask
+from ..models.sensorfusion_task import SensorfusionTask
+from ..models.textcollection_task import TextcollectionTask
+from ..models.transcription_task import TranscriptionTask
+from ..models.videoannotation_task import VideoannotationTask
+from ..models.videoboxannotation_task import VideoboxannotationTask
+from ..models.videocuboidannotation_task import VideocuboidannotationTask
+from ..models.videoplaybackannotation_task import VideoplaybackannotationTask

@@ -76,9 +76,6 @@ class TaskTemplate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.task_template_response_schema import TaskTemplateResponseSchema  # noqa: PLC0415
-        from ..models.task_template_template_variables import TaskTemplateTemplateVariables  # noqa: PLC0415
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -131,3 +128,9 @@ class TaskTemplate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.task_template_response_schema import TaskTemplateResponseSchema
+from ..models.task_template_template_variables import TaskTemplateTemplateVariables

@@ -67,8 +67,6 @@ class TextcollectionField:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.textcollection_choice import TextcollectionChoice  # noqa: PLC0415
-
         d = dict(src_dict)
         type_ = d.pop("type")
 
@@ -115,3 +113,8 @@ class TextcollectionField:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.textcollection_choice import TextcollectionChoice

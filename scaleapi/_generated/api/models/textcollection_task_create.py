@@ -155,10 +155,6 @@ class TextcollectionTaskCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.metadata import Metadata  # noqa: PLC0415
-        from ..models.textcollection_attachment import TextcollectionAttachment  # noqa: PLC0415
-        from ..models.textcollection_field import TextcollectionField  # noqa: PLC0415
-
         d = dict(src_dict)
         attachments: list[TextcollectionAttachment] = []
         _attachments = d.pop("attachments")
@@ -257,3 +253,10 @@ class TextcollectionTaskCreate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.metadata import Metadata
+from ..models.textcollection_attachment import TextcollectionAttachment
+from ..models.textcollection_field import TextcollectionField

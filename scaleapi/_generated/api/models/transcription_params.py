@@ -70,12 +70,6 @@ class TranscriptionParams:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.transcription_params_fields import TranscriptionParamsFields  # noqa: PLC0415
-        from ..models.transcription_params_repeatable_fields import (
-            TranscriptionParamsRepeatableFields,  # noqa: PLC0415
-        )
-        from ..models.transcription_params_row_fields import TranscriptionParamsRowFields  # noqa: PLC0415
-
         d = dict(src_dict)
         attachment_type = d.pop("attachment_type", UNSET)
 
@@ -130,3 +124,10 @@ class TranscriptionParams:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.transcription_params_fields import TranscriptionParamsFields
+from ..models.transcription_params_repeatable_fields import TranscriptionParamsRepeatableFields
+from ..models.transcription_params_row_fields import TranscriptionParamsRowFields

@@ -28,8 +28,6 @@ class TranscriptionResponse:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.value_map import ValueMap  # noqa: PLC0415
-
         fields: dict[str, Any] | Unset = UNSET
         if not isinstance(self.fields, Unset):
             fields = self.fields.to_dict()
@@ -57,8 +55,6 @@ class TranscriptionResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.value_map import ValueMap  # noqa: PLC0415
-
         d = dict(src_dict)
         _fields = d.pop("fields", UNSET)
         fields: ValueMap | Unset
@@ -115,3 +111,8 @@ class TranscriptionResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.value_map import ValueMap

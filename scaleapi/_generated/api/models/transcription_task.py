@@ -208,11 +208,6 @@ class TranscriptionTask:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audit import Audit  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-        from ..models.transcription_params import TranscriptionParams  # noqa: PLC0415
-        from ..models.transcription_response import TranscriptionResponse  # noqa: PLC0415
-
         d = dict(src_dict)
         task_id = d.pop("task_id")
 
@@ -231,7 +226,7 @@ class TranscriptionTask:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-        type_ = cast(Literal["transcription"], d.pop("type"))
+        type_ = cast("Literal['transcription']", d.pop("type"))
         if type_ != "transcription":
             raise ValueError(f"type must match const 'transcription', got '{type_}'")
 
@@ -362,3 +357,11 @@ class TranscriptionTask:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.audit import Audit
+from ..models.metadata import Metadata
+from ..models.transcription_params import TranscriptionParams
+from ..models.transcription_response import TranscriptionResponse

@@ -49,8 +49,6 @@ class VertexAnnotation:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.vertex import Vertex  # noqa: PLC0415
-
         d = dict(src_dict)
         vertices: list[Vertex] = []
         _vertices = d.pop("vertices")
@@ -84,3 +82,8 @@ class VertexAnnotation:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.vertex import Vertex

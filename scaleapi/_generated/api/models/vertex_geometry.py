@@ -30,8 +30,6 @@ class VertexGeometry:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.label_description import LabelDescription  # noqa: PLC0415
-
         objects_to_annotate: list[dict[str, Any] | str] | Unset = UNSET
         if not isinstance(self.objects_to_annotate, Unset):
             objects_to_annotate = []
@@ -69,8 +67,6 @@ class VertexGeometry:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.label_description import LabelDescription  # noqa: PLC0415
-
         d = dict(src_dict)
         _objects_to_annotate = d.pop("objects_to_annotate", UNSET)
         objects_to_annotate: list[LabelDescription | str] | Unset = UNSET
@@ -136,3 +132,8 @@ class VertexGeometry:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.label_description import LabelDescription

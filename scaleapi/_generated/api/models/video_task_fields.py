@@ -83,8 +83,6 @@ class VideoTaskFields:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.geometries import Geometries  # noqa: PLC0415
-
         d = dict(src_dict)
         geometries = Geometries.from_dict(cast("dict[str, Any]", d.pop("geometries")))
 
@@ -130,3 +128,8 @@ class VideoTaskFields:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.geometries import Geometries

@@ -239,13 +239,6 @@ class VideoplaybackannotationTaskCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.annotation_attributes import AnnotationAttributes  # noqa: PLC0415
-        from ..models.geometries import Geometries  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-        from ..models.prelabel_options_base_annotations import PrelabelOptionsBaseAnnotations  # noqa: PLC0415
-        from ..models.prelabel_options_hypothesis import PrelabelOptionsHypothesis  # noqa: PLC0415
-        from ..models.prelabel_options_links import PrelabelOptionsLinks  # noqa: PLC0415
-
         d = dict(src_dict)
         geometries = Geometries.from_dict(cast("dict[str, Any]", d.pop("geometries")))
 
@@ -393,3 +386,13 @@ class VideoplaybackannotationTaskCreate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one's methods use, imported once the class above exists: models that
+# refer to each other then load in either order, and no call runs an import statement.
+from ..models.annotation_attributes import AnnotationAttributes
+from ..models.geometries import Geometries
+from ..models.metadata import Metadata
+from ..models.prelabel_options_base_annotations import PrelabelOptionsBaseAnnotations
+from ..models.prelabel_options_hypothesis import PrelabelOptionsHypothesis
+from ..models.prelabel_options_links import PrelabelOptionsLinks
