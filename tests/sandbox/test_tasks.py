@@ -36,6 +36,7 @@ def params_defaults(spec: dict[str, Any], task_type: str) -> dict[str, Any]:
     walk(body["application/json"]["schema"])
     return found
 
+
 Conforms = Callable[[str, Any], None]
 
 
