@@ -46,12 +46,29 @@ WRAPPERS: Mapping[str, tuple[str, str, str]] = {
     # schema name: (result kind, hand-written class, module it lives in)
     "Task": ("task", "Task", "scaleapi._task"),
     "TaskList": ("task_page", "Tasklist", "scaleapi._task"),
+    "Project": ("project", "Project", "scaleapi._objects"),
+    "Batch": ("batch", "Batch", "scaleapi._objects"),
+    "BatchList": ("batch_page", "Batchlist", "scaleapi._objects"),
+    "File": ("file", "File", "scaleapi._objects"),
+    "Teammate": ("teammate", "Teammate", "scaleapi._objects"),
+    "BatchStatusCounts": ("batch_status", "StatusCounts", "scaleapi._objects"),
 }
 """Schemas whose answers the hand-written layer wraps; every other schema is returned as
 its generated attrs model. A member of the ``Task`` oneOf is a ``Task`` too."""
 
 FILE_ANNOTATION = "bytes | IO[bytes] | os.PathLike[str]"
 """A file part of a multipart body: its content, an open binary file, or a path."""
+
+OBJECTS: Mapping[str, tuple[str, str]] = {
+    # path parameter that names an object: (its result kind, the generated mixin)
+    "task_id": ("task", "TaskMethods"),
+    "batch_name": ("batch", "BatchMethods"),
+    "project_name": ("project", "ProjectMethods"),
+}
+"""Objects with methods: every operation whose only path parameter names one becomes a
+method of that object too, named like the operation without the object's name
+(``set_task_metadata`` -> ``task.set_metadata``, ``get_batch`` -> ``batch.refresh``),
+unless ``x-scaleapi-object-method`` names it."""
 
 PYTHON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 
@@ -103,9 +120,18 @@ class Op:
     task_type: str | None = None
     result_kind: str = "json"
     result_model: str | None = None
+    item_model: str | None = None
     result_annotation: str = "Any"
     models_needed: set[str] = field(default_factory=set)
     wrappers_needed: set[str] = field(default_factory=set)
+    object_method: str | None = None
+    object_kind: str | None = None
+    object_mixin: str | None = None
+
+    @property
+    def updates_object(self) -> bool:
+        """Whether the answer is the object itself (the object then updates in place)."""
+        return self.result_kind == self.object_kind
 
     @property
     def const(self) -> str:
@@ -226,6 +252,7 @@ class Builder:
         self.params = params
         self.param_names: set[str] = set()  # names to import from params.py
         self.members = spec.task_members()
+        self.enums = {n for n, schema in spec.schemas.items() if "x-enum-varnames" in schema}
 
     # -- types of parameters, from the datamodel-code-generator TypedDicts ----------
 
@@ -293,9 +320,10 @@ class Builder:
             if wire not in fields:
                 raise SpecError(f"{op_id}: x-scaleapi-positional names unknown {wire!r}")
             annotation, required = fields[wire]
-            op.positional.append(
-                Param(wire, renames.get(wire, wire), self.use_params(annotation), required)
-            )
+            annotation = self.use_params(annotation)
+            if annotation in self.enums:  # a 2.x enum member is welcome where its value is
+                annotation = f"{annotation} | _enums.{annotation}"
+            op.positional.append(Param(wire, renames.get(wire, wire), annotation, required))
         keywords = {renames.get(k, k): v for k, v in fields.items() if k not in positional}
         op.keywords = sorted(keywords)
         op.renames = {renames[k]: k for k in fields if k in renames and k not in positional}
@@ -309,6 +337,11 @@ class Builder:
         else:
             op.kwargs_td = None
         self.result(op, node)
+        if len(op.path_params) == 1 and op.path_params[0] in OBJECTS:
+            op.object_kind, op.object_mixin = OBJECTS[op.path_params[0]]
+            rule = op.name.replace(f"_{op.object_kind}", "", 1)
+            rule = "refresh" if rule == "get" else rule
+            op.object_method = node.get("x-scaleapi-object-method", rule)
         return op
 
     def body(
@@ -423,6 +456,9 @@ class Builder:
             op.wrappers_needed.add(cls)
             annotation = cls
             op.result_model = name
+            if kind.endswith("_page"):
+                docs = self.spec.properties(self.spec.schemas[name])[0].get("docs", {})
+                op.item_model = Spec.ref_name(self.spec.deref(docs).get("items"))
         else:
             kind, annotation = "model", name
             op.models_needed.add(name)
@@ -510,6 +546,14 @@ def render(spec_path: Path, out: Path, header: str) -> list[str]:
         "models": sorted({m for op in ops for m in op.models_needed}),
         "wrappers": sorted({w for op in ops for w in op.wrappers_needed}),
         "wrapper_modules": {cls: mod for _, cls, mod in WRAPPERS.values()},
+        "mixins": {
+            mixin: [op for op in ops if op.object_mixin == mixin] for _, mixin in OBJECTS.values()
+        },
+        "enums": {
+            name: (schema.get("description", ""), list(zip(schema["x-enum-varnames"], schema["enum"], strict=True)))
+            for name, schema in spec.schemas.items()
+            if "x-enum-varnames" in schema
+        },
     }
     written = []
     for template, target, extra in (
@@ -517,6 +561,8 @@ def render(spec_path: Path, out: Path, header: str) -> list[str]:
         ("task_types.py.jinja", "task_types.py", {}),
         ("client.py.jinja", "client_async.py", {"is_async": True}),
         ("client.py.jinja", "client_sync.py", {"is_async": False}),
+        ("object_methods.py.jinja", "object_methods.py", {}),
+        ("enums.py.jinja", "enums.py", {}),
     ):
         text = env.get_template(template).render(**context, **extra)
         (out / target).write_text(text)

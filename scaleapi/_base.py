@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, Generic, Self, TypeVar
 
 import attrs
 import httpx
 
 from ._generated.operations import Operation
-from ._operations import Page, RawTask
+from ._objects import Batch, Batchlist, File, Project, StatusCounts, Teammate
+from ._operations import ObjectPage, Page, RawTask
 from ._retry import RetryPolicy
 from ._task import Task, Tasklist
 from ._transport import Settings
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes, to_timeout
 
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+
+_OBJECTS: dict[str, Any] = {
+    "project": Project,
+    "batch": Batch,
+    "file": File,
+    "teammate": Teammate,
+    "batch_status": StatusCounts,
+}
+"""The hand-written class of each kind of object the generated table names."""
 
 
 class BaseClient(Generic[H]):
@@ -76,15 +87,36 @@ class BaseClient(Generic[H]):
         )
 
     def _wrap(self, op: Operation, value: Any) -> Any:
-        """The parsed answer of ``op`` as users see it: tasks and pages wrapped."""
+        """The parsed answer of ``op`` as users see it: tasks, objects and pages wrapped."""
         kind = op.result.removesuffix("_list")
+        wrap: Callable[[Any], Any]
         if kind == "task":
-            wrap: Any = self._task
+            wrap = self._task
         elif kind == "task_page":
             wrap = self._tasklist
+        elif kind == "batch_page":
+            wrap = self._batchlist
+        elif kind in _OBJECTS:
+            wrap = self._object_maker(_OBJECTS[kind])
         else:
             return value
         return [wrap(v) for v in value] if op.result.endswith("_list") else wrap(value)
+
+    def _object_maker(self, cls: Any) -> Callable[[Any], Any]:
+        def make(pair: tuple[Any, dict[str, Any]]) -> Any:
+            return cls(pair[0], pair[1], self)
+
+        return make
+
+    def _batchlist(self, page: ObjectPage) -> Batchlist:
+        model = page.model
+        return Batchlist(
+            [Batch(m, d, self) for m, d in page.items],
+            total=model.total_docs,
+            limit=model.limit,
+            offset=model.offset,
+            has_more=model.has_more,
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"

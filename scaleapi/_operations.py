@@ -126,6 +126,32 @@ def _parse_list(item: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return parse
 
 
+def _parse_pair(name: str | None) -> Callable[[Any], tuple[Any, dict[str, Any]]]:
+    """A parser giving the generated model and the JSON it was read from."""
+    parse = _parse_model(name)
+    return lambda data: (parse(data), data)
+
+
+@attrs.frozen
+class ObjectPage:
+    model: Any  # the page's facts (total, limit, ...); its docs are in `items`
+    items: list[tuple[Any, dict[str, Any]]]
+
+
+def _parse_object_page(op: ops.Operation) -> Callable[[Any], ObjectPage]:
+    page_model = _parse_model(op.model)
+    item = _parse_pair(op.item_model)
+
+    def parse(data: Any) -> ObjectPage:
+        obj = as_json_object(data)
+        docs = obj.get("docs") if obj is not None else None
+        if obj is None or not isinstance(docs, list):
+            raise TypeError("a page must be a JSON object with a docs list")
+        return ObjectPage(page_model({**obj, "docs": []}), [item(doc) for doc in docs])  # pyright: ignore[reportUnknownVariableType]
+
+    return parse
+
+
 def parser(op: ops.Operation) -> Callable[[Any], Any]:
     """How the answer of ``op`` is read, before the client wraps it."""
     base = op.result.removesuffix("_list")
@@ -133,10 +159,14 @@ def parser(op: ops.Operation) -> Callable[[Any], Any]:
         item: Callable[[Any], Any] = parse_task
     elif base == "task_page":
         item = parse_page
+    elif base.endswith("_page"):
+        item = _parse_object_page(op)
     elif base == "json":
         item = _parse_model(None)
-    else:
+    elif base == "model":
         item = _parse_model(op.model)
+    else:  # an object the client wraps: keep its JSON too
+        item = _parse_pair(op.model)
     return _parse_list(item) if op.result.endswith("_list") else item
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 import datetime
-import inspect
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol
 
 from ._generated.api.types import Unset
+from ._generated.object_methods import TaskMethods
+from ._owner import Owned
 from ._types import as_json_object
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ class TaskModel(Protocol[P, R]):
     @property
     def task_id(self) -> str: ...
     @property
-    def status(self) -> TaskStatus: ...
+    def status(self) -> TaskStatus | str: ...
     @property
     def created_at(self) -> datetime.datetime: ...
     @property
@@ -45,19 +46,7 @@ class TaskModel(Protocol[P, R]):
     def response(self) -> R | Unset: ...
 
 
-class TaskOwner(Protocol):
-    """What a task needs of its client to refresh or cancel itself."""
-
-    def fetch_task(self, task_id: str) -> Task: ...
-    def cancel_task(self, task_id: str) -> Task: ...
-
-
-class AsyncTaskOwner(Protocol):
-    async def fetch_task(self, task_id: str) -> Task: ...
-    async def cancel_task(self, task_id: str) -> Task: ...
-
-
-class Task(Generic[P, R]):
+class Task(TaskMethods, Owned, Generic[P, R]):
     """A task, as the server last described it.
 
     Typed attributes: ``id`` (and ``task_id``), ``type``, ``status``, ``params`` and
@@ -67,11 +56,10 @@ class Task(Generic[P, R]):
     are never lost. ``as_dict()`` gives the whole task as the server sent it.
     """
 
-    __slots__ = ("_data", "_model", "_owner")
+    __slots__ = ("_data", "_model")
 
     _data: dict[str, Any]
     _model: TaskModel[P, R]
-    _owner: object
 
     def __init__(self, model: TaskModel[P, R], data: dict[str, Any], owner: object = None) -> None:
         object.__setattr__(self, "_model", model)
@@ -93,7 +81,7 @@ class Task(Generic[P, R]):
         return str(self._data["type"])
 
     @property
-    def status(self) -> TaskStatus:
+    def status(self) -> TaskStatus | str:
         """``"pending"``, ``"completed"``, ``"canceled"`` or ``"error"``."""
         return self._model.status
 
@@ -147,43 +135,12 @@ class Task(Generic[P, R]):
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Task is read-only; use refresh() to update it from the server")
 
-    def refresh(self) -> Task[P, R]:
-        """Fetch the task again and update this object in place; returns it."""
-        self._replace(self._sync_owner().fetch_task(self.id))
-        return self
-
-    def cancel(self) -> Task[P, R]:
-        """Cancel the task and update this object in place; returns it."""
-        self._replace(self._sync_owner().cancel_task(self.id))
-        return self
-
-    async def arefresh(self) -> Task[P, R]:
-        """``refresh()`` for a task from ``AsyncScaleClient``."""
-        self._replace(await self._async_owner().fetch_task(self.id))
-        return self
-
-    async def acancel(self) -> Task[P, R]:
-        """``cancel()`` for a task from ``AsyncScaleClient``."""
-        self._replace(await self._async_owner().cancel_task(self.id))
-        return self
-
-    def _replace(self, other: Task[Any, Any]) -> None:
+    def _replace(self, other: Any) -> None:
         object.__setattr__(self, "_model", other._model)
         object.__setattr__(self, "_data", other._data)
 
-    def _sync_owner(self) -> TaskOwner:
-        owner = self._owner
-        if owner is None:
-            raise RuntimeError("this Task was not made by a client; it cannot update itself")
-        if inspect.iscoroutinefunction(getattr(owner, "fetch_task", None)):
-            raise TypeError("this Task came from AsyncScaleClient: use `await task.arefresh()`")
-        return cast(TaskOwner, owner)
-
-    def _async_owner(self) -> AsyncTaskOwner:
-        owner = self._owner
-        if owner is None or not inspect.iscoroutinefunction(getattr(owner, "fetch_task", None)):
-            raise TypeError("arefresh() and acancel() are for tasks from AsyncScaleClient")
-        return cast(AsyncTaskOwner, owner)
+    def _object_key(self) -> str:
+        return self.id
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Task) and other.id == self.id

@@ -12,9 +12,9 @@ import os
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 
+from . import enums as _enums
 from . import operations as _ops
 from .operations import (
-    CreateBatchKwargs,
     CreateProjectKwargs,
     ImportFileKwargs,
     SetProjectOntologyKwargs,
@@ -24,7 +24,7 @@ from .params import (
     AnnotationTaskCreate,
     AudiotranscriptionTaskCreate,
     BatchName,
-    CancelTaskParametersQuery,
+    CallbackUrl,
     CategorizationTaskCreate,
     ChatexperimentalTaskCreate,
     ChatliteTaskCreate,
@@ -47,6 +47,7 @@ from .params import (
     ListBatchesParametersQuery,
     ListProjectsParametersQuery,
     ListTasksParametersQuery,
+    Metadata,
     MultichatTaskCreate,
     MultistageTaskCreate,
     NamedentityrecognitionTaskCreate,
@@ -69,6 +70,7 @@ from .params import (
 )
 
 if TYPE_CHECKING:
+    from scaleapi._objects import Batch, Batchlist, File, Project, StatusCounts, Teammate
     from scaleapi._raw import RawResponse
     from scaleapi._task import Task, Tasklist
 
@@ -78,9 +80,6 @@ if TYPE_CHECKING:
         AudiotranscriptionParams,
         AudiotranscriptionResponse,
         AuditResult,
-        Batch,
-        BatchList,
-        BatchStatusCounts,
         CategorizationParams,
         CategorizationResponse,
         ComparisonParams,
@@ -88,15 +87,12 @@ if TYPE_CHECKING:
         CuboidannotationResponse,
         DatacollectionParams,
         DatacollectionResponse,
-        File,
         ImageannotationResponse,
         OntologyResult,
-        Project,
         SegmentannotationResponse,
         TaskParams,
         TaskResponse,
         TaskTemplate,
-        Teammate,
         TranscriptionParams,
         TranscriptionResponse,
         VertexAnnotationResponse,
@@ -1051,11 +1047,11 @@ class Operations:
     def cancel_task(
         self,
         task_id: str,
+        clear_unique_id: bool | None = None,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[CancelTaskParametersQuery],
     ) -> Task:
         """Cancel a task.
 
@@ -1068,8 +1064,10 @@ class Operations:
             self._request(
                 _ops.CANCEL_TASK,
                 (task_id,),
-                kwargs,
                 {},
+                {
+                    "clear_unique_id": clear_unique_id,
+                },
                 None,
                 extra_body,
                 extra_query,
@@ -1312,8 +1310,11 @@ class Operations:
     def create_project(
         self,
         project_name: ProjectName,
-        task_type: TaskType,
+        task_type: TaskType | _enums.TaskType,
         params: ProjectParams | None = None,
+        rapid: bool | None = None,
+        studio: bool | None = None,
+        dataset_id: str | None = None,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1336,6 +1337,9 @@ class Operations:
                     "name": project_name,
                     "type": task_type,
                     "params": params,
+                    "rapid": rapid,
+                    "studio": studio,
+                    "datasetId": dataset_id,
                 },
                 None,
                 extra_body,
@@ -1372,6 +1376,8 @@ class Operations:
         )
 
     projects = list_projects
+
+    get_projects = list_projects
 
     def get_project(
         self,
@@ -1488,15 +1494,20 @@ class Operations:
             ),
         )
 
+    get_project_template = get_project_task_template
+
     def create_batch(
         self,
         project: ProjectName,
         batch_name: BatchName,
+        callback: CallbackUrl | str | None = None,
+        calibration_batch: bool | None = None,
+        self_label_batch: bool | None = None,
+        metadata: Metadata | None = None,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[CreateBatchKwargs],
     ) -> Batch:
         """Create a batch.
 
@@ -1509,10 +1520,14 @@ class Operations:
             self._request(
                 _ops.CREATE_BATCH,
                 (),
-                kwargs,
+                {},
                 {
                     "project": project,
                     "name": batch_name,
+                    "callback": callback,
+                    "calibration_batch": calibration_batch,
+                    "self_label_batch": self_label_batch,
+                    "metadata": metadata,
                 },
                 None,
                 extra_body,
@@ -1527,7 +1542,7 @@ class Operations:
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **kwargs: Unpack[ListBatchesParametersQuery],
-    ) -> BatchList:
+    ) -> Batchlist:
         """List batches.
 
         Returns one page of the account's batches, newest first, filtered by the query parameters; raise `offset` by `limit` while `has_more` is true to read every page. Time filters take what the task list's take.
@@ -1535,7 +1550,7 @@ class Operations:
         ``GET /batches``
         """
         return cast(
-            "BatchList",
+            "Batchlist",
             self._request(
                 _ops.LIST_BATCHES,
                 (),
@@ -1610,7 +1625,7 @@ class Operations:
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> BatchStatusCounts:
+    ) -> StatusCounts:
         """Count a batch's tasks by status.
 
         Returns the batch's status and how many of its tasks are in each task status; a status no task is in may be left out (read it as 0).
@@ -1618,7 +1633,7 @@ class Operations:
         ``GET /batches/{batch_name}/status``
         """
         return cast(
-            "BatchStatusCounts",
+            "StatusCounts",
             self._request(
                 _ops.GET_BATCH_STATUS,
                 (batch_name,),
@@ -1752,7 +1767,7 @@ class Operations:
     def invite_teammates(
         self,
         emails: Emails,
-        role: TeammateRole,
+        role: TeammateRole | _enums.TeammateRole,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1784,7 +1799,7 @@ class Operations:
     def update_teammates_role(
         self,
         emails: Emails,
-        role: TeammateRole,
+        role: TeammateRole | _enums.TeammateRole,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2760,11 +2775,11 @@ class RawOperations:
     def cancel_task(
         self,
         task_id: str,
+        clear_unique_id: bool | None = None,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[CancelTaskParametersQuery],
     ) -> RawResponse[Task]:
         """Cancel a task.
 
@@ -2777,8 +2792,10 @@ class RawOperations:
             self._request(
                 _ops.CANCEL_TASK,
                 (task_id,),
-                kwargs,
                 {},
+                {
+                    "clear_unique_id": clear_unique_id,
+                },
                 None,
                 extra_body,
                 extra_query,
@@ -3021,8 +3038,11 @@ class RawOperations:
     def create_project(
         self,
         project_name: ProjectName,
-        task_type: TaskType,
+        task_type: TaskType | _enums.TaskType,
         params: ProjectParams | None = None,
+        rapid: bool | None = None,
+        studio: bool | None = None,
+        dataset_id: str | None = None,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -3045,6 +3065,9 @@ class RawOperations:
                     "name": project_name,
                     "type": task_type,
                     "params": params,
+                    "rapid": rapid,
+                    "studio": studio,
+                    "datasetId": dataset_id,
                 },
                 None,
                 extra_body,
@@ -3081,6 +3104,8 @@ class RawOperations:
         )
 
     projects = list_projects
+
+    get_projects = list_projects
 
     def get_project(
         self,
@@ -3197,15 +3222,20 @@ class RawOperations:
             ),
         )
 
+    get_project_template = get_project_task_template
+
     def create_batch(
         self,
         project: ProjectName,
         batch_name: BatchName,
+        callback: CallbackUrl | str | None = None,
+        calibration_batch: bool | None = None,
+        self_label_batch: bool | None = None,
+        metadata: Metadata | None = None,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[CreateBatchKwargs],
     ) -> RawResponse[Batch]:
         """Create a batch.
 
@@ -3218,10 +3248,14 @@ class RawOperations:
             self._request(
                 _ops.CREATE_BATCH,
                 (),
-                kwargs,
+                {},
                 {
                     "project": project,
                     "name": batch_name,
+                    "callback": callback,
+                    "calibration_batch": calibration_batch,
+                    "self_label_batch": self_label_batch,
+                    "metadata": metadata,
                 },
                 None,
                 extra_body,
@@ -3236,7 +3270,7 @@ class RawOperations:
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **kwargs: Unpack[ListBatchesParametersQuery],
-    ) -> RawResponse[BatchList]:
+    ) -> RawResponse[Batchlist]:
         """List batches.
 
         Returns one page of the account's batches, newest first, filtered by the query parameters; raise `offset` by `limit` while `has_more` is true to read every page. Time filters take what the task list's take.
@@ -3244,7 +3278,7 @@ class RawOperations:
         ``GET /batches``
         """
         return cast(
-            "RawResponse[BatchList]",
+            "RawResponse[Batchlist]",
             self._request(
                 _ops.LIST_BATCHES,
                 (),
@@ -3319,7 +3353,7 @@ class RawOperations:
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> RawResponse[BatchStatusCounts]:
+    ) -> RawResponse[StatusCounts]:
         """Count a batch's tasks by status.
 
         Returns the batch's status and how many of its tasks are in each task status; a status no task is in may be left out (read it as 0).
@@ -3327,7 +3361,7 @@ class RawOperations:
         ``GET /batches/{batch_name}/status``
         """
         return cast(
-            "RawResponse[BatchStatusCounts]",
+            "RawResponse[StatusCounts]",
             self._request(
                 _ops.GET_BATCH_STATUS,
                 (batch_name,),
@@ -3461,7 +3495,7 @@ class RawOperations:
     def invite_teammates(
         self,
         emails: Emails,
-        role: TeammateRole,
+        role: TeammateRole | _enums.TeammateRole,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -3493,7 +3527,7 @@ class RawOperations:
     def update_teammates_role(
         self,
         emails: Emails,
-        role: TeammateRole,
+        role: TeammateRole | _enums.TeammateRole,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,

@@ -15,7 +15,6 @@ from typing import Any, Final, Literal, TypedDict
 from .params import (
     AnnotationTaskCreate,
     AudiotranscriptionTaskCreate,
-    CallbackUrl,
     CategorizationTaskCreate,
     ChatexperimentalTaskCreate,
     ChatliteTaskCreate,
@@ -80,14 +79,13 @@ class Operation:
     """How the answer is read: task, task_page, model, json, or one of them + ``_list``."""
     model: str | None
     """Name of the generated attrs model of the answer (of its items, for a list)."""
+    item_model: str | None
+    """For a page: the model of its ``docs``."""
 
 
 class CreateProjectKwargs(TypedDict, total=False):
     """Keyword arguments of ``create_project``."""
 
-    rapid: bool
-    studio: bool
-    dataset_id: str | None
     pipeline: Literal["standard_task", "consensus_task"]
 
 
@@ -95,15 +93,6 @@ class SetProjectOntologyKwargs(TypedDict, total=False):
     """Keyword arguments of ``set_project_ontology``."""
 
     name: str
-
-
-class CreateBatchKwargs(TypedDict, total=False):
-    """Keyword arguments of ``create_batch``."""
-
-    callback: CallbackUrl | str
-    calibration_batch: bool
-    self_label_batch: bool
-    metadata: Metadata
 
 
 class UploadFileKwargs(TypedDict, total=False):
@@ -181,6 +170,7 @@ CREATE_CATEGORIZATION_TASK: Final = Operation(
     task_type="categorization",
     result="task",
     model="CategorizationTask",
+    item_model=None,
 )
 
 CREATE_TRANSCRIPTION_TASK: Final = Operation(
@@ -236,6 +226,7 @@ CREATE_TRANSCRIPTION_TASK: Final = Operation(
     task_type="transcription",
     result="task",
     model="TranscriptionTask",
+    item_model=None,
 )
 
 CREATE_COMPARISON_TASK: Final = Operation(
@@ -289,6 +280,7 @@ CREATE_COMPARISON_TASK: Final = Operation(
     task_type="comparison",
     result="task",
     model="ComparisonTask",
+    item_model=None,
 )
 
 CREATE_ANNOTATION_TASK: Final = Operation(
@@ -352,6 +344,7 @@ CREATE_ANNOTATION_TASK: Final = Operation(
     task_type="annotation",
     result="task",
     model="AnnotationTask",
+    item_model=None,
 )
 
 CREATE_DATACOLLECTION_TASK: Final = Operation(
@@ -403,6 +396,7 @@ CREATE_DATACOLLECTION_TASK: Final = Operation(
     task_type="datacollection",
     result="task",
     model="DatacollectionTask",
+    item_model=None,
 )
 
 CREATE_AUDIOTRANSCRIPTION_TASK: Final = Operation(
@@ -456,6 +450,7 @@ CREATE_AUDIOTRANSCRIPTION_TASK: Final = Operation(
     task_type="audiotranscription",
     result="task",
     model="AudiotranscriptionTask",
+    item_model=None,
 )
 
 CREATE_IMAGEANNOTATION_TASK: Final = Operation(
@@ -531,6 +526,7 @@ CREATE_IMAGEANNOTATION_TASK: Final = Operation(
     task_type="imageannotation",
     result="task",
     model="ImageannotationTask",
+    item_model=None,
 )
 
 CREATE_POLYGONANNOTATION_TASK: Final = Operation(
@@ -590,6 +586,7 @@ CREATE_POLYGONANNOTATION_TASK: Final = Operation(
     task_type="polygonannotation",
     result="task",
     model="PolygonannotationTask",
+    item_model=None,
 )
 
 CREATE_LINEANNOTATION_TASK: Final = Operation(
@@ -651,6 +648,7 @@ CREATE_LINEANNOTATION_TASK: Final = Operation(
     task_type="lineannotation",
     result="task",
     model="LineannotationTask",
+    item_model=None,
 )
 
 CREATE_POINTANNOTATION_TASK: Final = Operation(
@@ -710,6 +708,7 @@ CREATE_POINTANNOTATION_TASK: Final = Operation(
     task_type="pointannotation",
     result="task",
     model="PointannotationTask",
+    item_model=None,
 )
 
 CREATE_CUBOIDANNOTATION_TASK: Final = Operation(
@@ -777,6 +776,7 @@ CREATE_CUBOIDANNOTATION_TASK: Final = Operation(
     task_type="cuboidannotation",
     result="task",
     model="CuboidannotationTask",
+    item_model=None,
 )
 
 CREATE_SEGMENTANNOTATION_TASK: Final = Operation(
@@ -832,6 +832,7 @@ CREATE_SEGMENTANNOTATION_TASK: Final = Operation(
     task_type="segmentannotation",
     result="task",
     model="SegmentannotationTask",
+    item_model=None,
 )
 
 CREATE_LANEANNOTATION_TASK: Final = Operation(
@@ -877,6 +878,7 @@ CREATE_LANEANNOTATION_TASK: Final = Operation(
     task_type="laneannotation",
     result="task",
     model="LaneannotationTask",
+    item_model=None,
 )
 
 CREATE_TEXTCOLLECTION_TASK: Final = Operation(
@@ -932,6 +934,7 @@ CREATE_TEXTCOLLECTION_TASK: Final = Operation(
     task_type="textcollection",
     result="task",
     model="TextcollectionTask",
+    item_model=None,
 )
 
 CREATE_NAMEDENTITYRECOGNITION_TASK: Final = Operation(
@@ -981,6 +984,7 @@ CREATE_NAMEDENTITYRECOGNITION_TASK: Final = Operation(
     task_type="namedentityrecognition",
     result="task",
     model="NamedentityrecognitionTask",
+    item_model=None,
 )
 
 CREATE_DOCUMENTTRANSCRIPTION_TASK: Final = Operation(
@@ -1032,6 +1036,7 @@ CREATE_DOCUMENTTRANSCRIPTION_TASK: Final = Operation(
     task_type="documenttranscription",
     result="task",
     model="DocumenttranscriptionTask",
+    item_model=None,
 )
 
 CREATE_DOCUMENTMODEL_TASK: Final = Operation(
@@ -1077,6 +1082,7 @@ CREATE_DOCUMENTMODEL_TASK: Final = Operation(
     task_type="documentmodel",
     result="task",
     model="DocumentmodelTask",
+    item_model=None,
 )
 
 CREATE_VIDEOANNOTATION_TASK: Final = Operation(
@@ -1156,6 +1162,7 @@ CREATE_VIDEOANNOTATION_TASK: Final = Operation(
     task_type="videoannotation",
     result="task",
     model="VideoannotationTask",
+    item_model=None,
 )
 
 CREATE_VIDEOPLAYBACKANNOTATION_TASK: Final = Operation(
@@ -1235,6 +1242,7 @@ CREATE_VIDEOPLAYBACKANNOTATION_TASK: Final = Operation(
     task_type="videoplaybackannotation",
     result="task",
     model="VideoplaybackannotationTask",
+    item_model=None,
 )
 
 CREATE_VIDEOBOXANNOTATION_TASK: Final = Operation(
@@ -1280,6 +1288,7 @@ CREATE_VIDEOBOXANNOTATION_TASK: Final = Operation(
     task_type="videoboxannotation",
     result="task",
     model="VideoboxannotationTask",
+    item_model=None,
 )
 
 CREATE_VIDEOCUBOIDANNOTATION_TASK: Final = Operation(
@@ -1325,6 +1334,7 @@ CREATE_VIDEOCUBOIDANNOTATION_TASK: Final = Operation(
     task_type="videocuboidannotation",
     result="task",
     model="VideocuboidannotationTask",
+    item_model=None,
 )
 
 CREATE_FEDERAL2DVIDEOANNOTATION_TASK: Final = Operation(
@@ -1370,6 +1380,7 @@ CREATE_FEDERAL2DVIDEOANNOTATION_TASK: Final = Operation(
     task_type="federal2dvideoannotation",
     result="task",
     model="Federal2dvideoannotationTask",
+    item_model=None,
 )
 
 CREATE_LIDARANNOTATION_TASK: Final = Operation(
@@ -1415,6 +1426,7 @@ CREATE_LIDARANNOTATION_TASK: Final = Operation(
     task_type="lidarannotation",
     result="task",
     model="LidarannotationTask",
+    item_model=None,
 )
 
 CREATE_LIDARLINKING_TASK: Final = Operation(
@@ -1460,6 +1472,7 @@ CREATE_LIDARLINKING_TASK: Final = Operation(
     task_type="lidarlinking",
     result="task",
     model="LidarlinkingTask",
+    item_model=None,
 )
 
 CREATE_LIDARSEGMENTATION_TASK: Final = Operation(
@@ -1505,6 +1518,7 @@ CREATE_LIDARSEGMENTATION_TASK: Final = Operation(
     task_type="lidarsegmentation",
     result="task",
     model="LidarsegmentationTask",
+    item_model=None,
 )
 
 CREATE_LIDARTOPDOWN_TASK: Final = Operation(
@@ -1550,6 +1564,7 @@ CREATE_LIDARTOPDOWN_TASK: Final = Operation(
     task_type="lidartopdown",
     result="task",
     model="LidartopdownTask",
+    item_model=None,
 )
 
 CREATE_SENSORFUSION_TASK: Final = Operation(
@@ -1595,6 +1610,7 @@ CREATE_SENSORFUSION_TASK: Final = Operation(
     task_type="sensorfusion",
     result="task",
     model="SensorfusionTask",
+    item_model=None,
 )
 
 CREATE_CHAT_TASK: Final = Operation(
@@ -1640,6 +1656,7 @@ CREATE_CHAT_TASK: Final = Operation(
     task_type="chat",
     result="task",
     model="ChatTask",
+    item_model=None,
 )
 
 CREATE_CHATEXPERIMENTAL_TASK: Final = Operation(
@@ -1685,6 +1702,7 @@ CREATE_CHATEXPERIMENTAL_TASK: Final = Operation(
     task_type="chatexperimental",
     result="task",
     model="ChatexperimentalTask",
+    item_model=None,
 )
 
 CREATE_CHATLITE_TASK: Final = Operation(
@@ -1730,6 +1748,7 @@ CREATE_CHATLITE_TASK: Final = Operation(
     task_type="chatlite",
     result="task",
     model="ChatliteTask",
+    item_model=None,
 )
 
 CREATE_MULTICHAT_TASK: Final = Operation(
@@ -1775,6 +1794,7 @@ CREATE_MULTICHAT_TASK: Final = Operation(
     task_type="multichat",
     result="task",
     model="MultichatTask",
+    item_model=None,
 )
 
 CREATE_MULTISTAGE_TASK: Final = Operation(
@@ -1820,6 +1840,7 @@ CREATE_MULTISTAGE_TASK: Final = Operation(
     task_type="multistage",
     result="task",
     model="MultistageTask",
+    item_model=None,
 )
 
 GET_TASK: Final = Operation(
@@ -1839,6 +1860,7 @@ GET_TASK: Final = Operation(
     task_type=None,
     result="task",
     model=None,
+    item_model=None,
 )
 
 CANCEL_TASK: Final = Operation(
@@ -1853,19 +1875,20 @@ CANCEL_TASK: Final = Operation(
     ),
     body=frozenset(),
     body_kind="object",
-    positional=(),
-    keywords=frozenset(
+    positional=(("clear_unique_id", "clear_unique_id"),),
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(
         {
             "clear_unique_id",
         }
     ),
-    renames={},
-    optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
     task_type=None,
     result="task",
     model=None,
+    item_model=None,
 )
 
 AUDIT_TASK: Final = Operation(
@@ -1897,6 +1920,7 @@ AUDIT_TASK: Final = Operation(
     task_type=None,
     result="model",
     model="AuditResult",
+    item_model=None,
 )
 
 UPDATE_TASK_UNIQUE_ID: Final = Operation(
@@ -1920,6 +1944,7 @@ UPDATE_TASK_UNIQUE_ID: Final = Operation(
     task_type=None,
     result="task",
     model=None,
+    item_model=None,
 )
 
 CLEAR_TASK_UNIQUE_ID: Final = Operation(
@@ -1939,6 +1964,7 @@ CLEAR_TASK_UNIQUE_ID: Final = Operation(
     task_type=None,
     result="task",
     model=None,
+    item_model=None,
 )
 
 SET_TASK_METADATA: Final = Operation(
@@ -1958,6 +1984,7 @@ SET_TASK_METADATA: Final = Operation(
     task_type=None,
     result="task",
     model=None,
+    item_model=None,
 )
 
 SET_TASK_TAGS: Final = Operation(
@@ -1977,6 +2004,7 @@ SET_TASK_TAGS: Final = Operation(
     task_type=None,
     result="task",
     model=None,
+    item_model=None,
 )
 
 ADD_TASK_TAGS: Final = Operation(
@@ -1996,6 +2024,7 @@ ADD_TASK_TAGS: Final = Operation(
     task_type=None,
     result="task",
     model=None,
+    item_model=None,
 )
 
 DELETE_TASK_TAGS: Final = Operation(
@@ -2015,6 +2044,7 @@ DELETE_TASK_TAGS: Final = Operation(
     task_type=None,
     result="task",
     model=None,
+    item_model=None,
 )
 
 LIST_TASKS: Final = Operation(
@@ -2076,6 +2106,7 @@ LIST_TASKS: Final = Operation(
     task_type=None,
     result="task_page",
     model="TaskList",
+    item_model=None,
 )
 
 CREATE_PROJECT: Final = Operation(
@@ -2100,28 +2131,30 @@ CREATE_PROJECT: Final = Operation(
         ("project_name", "name"),
         ("task_type", "type"),
         ("params", "params"),
+        ("rapid", "rapid"),
+        ("studio", "studio"),
+        ("dataset_id", "datasetId"),
     ),
     keywords=frozenset(
         {
-            "dataset_id",
             "pipeline",
-            "rapid",
-            "studio",
         }
     ),
-    renames={
-        "dataset_id": "datasetId",
-    },
+    renames={},
     optional_positional=frozenset(
         {
             "params",
+            "rapid",
+            "studio",
+            "datasetId",
         }
     ),
     files=frozenset(),
     kind="write",
     task_type=None,
-    result="model",
+    result="project",
     model="Project",
+    item_model=None,
 )
 
 LIST_PROJECTS: Final = Operation(
@@ -2147,8 +2180,9 @@ LIST_PROJECTS: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model_list",
+    result="project_list",
     model="Project",
+    item_model=None,
 )
 
 GET_PROJECT: Final = Operation(
@@ -2166,8 +2200,9 @@ GET_PROJECT: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model",
+    result="project",
     model="Project",
+    item_model=None,
 )
 
 UPDATE_PROJECT: Final = Operation(
@@ -2195,8 +2230,9 @@ UPDATE_PROJECT: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model",
+    result="project",
     model="Project",
+    item_model=None,
 )
 
 SET_PROJECT_ONTOLOGY: Final = Operation(
@@ -2225,6 +2261,7 @@ SET_PROJECT_ONTOLOGY: Final = Operation(
     task_type=None,
     result="model",
     model="OntologyResult",
+    item_model=None,
 )
 
 GET_PROJECT_TASK_TEMPLATE: Final = Operation(
@@ -2244,6 +2281,7 @@ GET_PROJECT_TASK_TEMPLATE: Final = Operation(
     task_type=None,
     result="model",
     model="TaskTemplate",
+    item_model=None,
 )
 
 CREATE_BATCH: Final = Operation(
@@ -2266,22 +2304,27 @@ CREATE_BATCH: Final = Operation(
     positional=(
         ("project", "project"),
         ("batch_name", "name"),
+        ("callback", "callback"),
+        ("calibration_batch", "calibration_batch"),
+        ("self_label_batch", "self_label_batch"),
+        ("metadata", "metadata"),
     ),
-    keywords=frozenset(
+    keywords=frozenset(),
+    renames={},
+    optional_positional=frozenset(
         {
-            "calibration_batch",
             "callback",
-            "metadata",
+            "calibration_batch",
             "self_label_batch",
+            "metadata",
         }
     ),
-    renames={},
-    optional_positional=frozenset(),
     files=frozenset(),
     kind="write",
     task_type=None,
-    result="model",
+    result="batch",
     model="Batch",
+    item_model=None,
 )
 
 LIST_BATCHES: Final = Operation(
@@ -2327,8 +2370,9 @@ LIST_BATCHES: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model",
+    result="batch_page",
     model="BatchList",
+    item_model="Batch",
 )
 
 GET_BATCH: Final = Operation(
@@ -2346,8 +2390,9 @@ GET_BATCH: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model",
+    result="batch",
     model="Batch",
+    item_model=None,
 )
 
 FINALIZE_BATCH: Final = Operation(
@@ -2365,8 +2410,9 @@ FINALIZE_BATCH: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model",
+    result="batch",
     model="Batch",
+    item_model=None,
 )
 
 GET_BATCH_STATUS: Final = Operation(
@@ -2384,8 +2430,9 @@ GET_BATCH_STATUS: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model",
+    result="batch_status",
     model="BatchStatusCounts",
+    item_model=None,
 )
 
 SET_BATCH_METADATA: Final = Operation(
@@ -2403,8 +2450,9 @@ SET_BATCH_METADATA: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model",
+    result="batch",
     model="Batch",
+    item_model=None,
 )
 
 UPLOAD_FILE: Final = Operation(
@@ -2440,8 +2488,9 @@ UPLOAD_FILE: Final = Operation(
     ),
     kind="write",
     task_type=None,
-    result="model",
+    result="file",
     model="File",
+    item_model=None,
 )
 
 IMPORT_FILE: Final = Operation(
@@ -2474,8 +2523,9 @@ IMPORT_FILE: Final = Operation(
     files=frozenset(),
     kind="write",
     task_type=None,
-    result="model",
+    result="file",
     model="File",
+    item_model=None,
 )
 
 LIST_TEAMMATES: Final = Operation(
@@ -2493,8 +2543,9 @@ LIST_TEAMMATES: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model_list",
+    result="teammate_list",
     model="Teammate",
+    item_model=None,
 )
 
 INVITE_TEAMMATES: Final = Operation(
@@ -2520,8 +2571,9 @@ INVITE_TEAMMATES: Final = Operation(
     files=frozenset(),
     kind="write",
     task_type=None,
-    result="model_list",
+    result="teammate_list",
     model="Teammate",
+    item_model=None,
 )
 
 UPDATE_TEAMMATES_ROLE: Final = Operation(
@@ -2547,8 +2599,9 @@ UPDATE_TEAMMATES_ROLE: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model_list",
+    result="teammate_list",
     model="Teammate",
+    item_model=None,
 )
 
 OPERATIONS: Final[Mapping[str, Operation]] = {
@@ -2618,6 +2671,8 @@ ALIASES: Final[Mapping[str, str]] = {
     "fetch_task": "get_task",
     "tasks": "list_tasks",
     "projects": "list_projects",
+    "get_projects": "list_projects",
+    "get_project_template": "get_project_task_template",
     "batches": "list_batches",
     "batch_status": "get_batch_status",
 }
