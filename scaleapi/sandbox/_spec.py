@@ -148,7 +148,8 @@ def _coerce_number(raw: str) -> object:
 
 
 def _coerce_boolean(raw: str) -> object:
-    return {"true": True, "false": False}.get(raw, raw)
+    # `True` / `False` too: the official SDK's requests writes Python booleans so.
+    return {"true": True, "false": False, "True": True, "False": False}.get(raw, raw)
 
 
 _COERCERS: dict[str, Callable[[str], object]] = {
