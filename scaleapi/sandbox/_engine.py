@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ._callbacks import CallbackDispatcher
 from ._config import Settings
@@ -270,7 +270,7 @@ class Engine:
                 project=_str_or_none(data.get("project")),
                 batch=_str_or_none(data.get("batch")),
                 completed_ms=created if completed is not None else None,
-                tags=tags if isinstance(tags, list) else None,
+                tags=_strings(cast("object", tags)) if isinstance(tags, list) else None,
             )
         except DuplicateUniqueId:
             raise ApiError(409, f"A task with unique_id '{unique_id}' already exists.") from None
@@ -608,7 +608,8 @@ def _strings(value: object) -> list[str] | None:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
-        return [str(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+        items = cast("list[object]", value)
+        return [str(item) for item in items]
     return None
 
 
@@ -622,8 +623,8 @@ def _with_attachment_url(task: dict[str, Any]) -> dict[str, Any]:
 
     The sandbox has no signed storage URLs: an http(s) attachment is its own URL, and a
     `scaledata://` one (an uploaded file's) is given as it is."""
-    params = task.get("params")
-    if isinstance(params, dict) and isinstance(params.get("attachment"), str):
+    params = as_object(task.get("params"))
+    if params is not None and isinstance(params.get("attachment"), str):
         params["attachment_url"] = params["attachment"]
     return task
 

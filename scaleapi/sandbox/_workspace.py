@@ -311,7 +311,7 @@ class Workspace:
                 raise ApiError(400, f"Invalid parameter emails: {email} is not in the team.")
             if member["role"] == "admin":
                 raise ApiError(400, f"Invalid parameter emails: {email} is an admin.")
-        changed = []
+        changed: list[tuple[str, str]] = []
         for email in dict.fromkeys(emails):
             member = dict(team[email], role=role)
             changed.append((email, _dumps(member)))
