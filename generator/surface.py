@@ -113,6 +113,7 @@ class Op:
     files: list[str] = field(default_factory=list)
     positional: list[Param] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
+    times: list[str] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)  # Python name -> wire name
     kwargs_td: str | None = None
     kwargs_td_def: str | None = None
@@ -309,6 +310,11 @@ class Builder:
         if query:
             op.query = [p["name"] for p in query]
             fields.update(self.td_fields(f"{camel(op_id)}ParametersQuery"))
+            times = {p["name"] for p in query if self.is_time(p.get("schema"))}
+            for name in times:  # a time may be given as a datetime or a date too
+                annotation, required = fields[name]
+                fields[name] = (f"{annotation} | datetime.datetime | datetime.date", required)
+            op.times = sorted(times)
             for p in query:
                 if "x-scaleapi-python-name" in p:
                     renames[p["name"]] = p["x-scaleapi-python-name"]
@@ -332,7 +338,12 @@ class Builder:
         ):
             raise SpecError(f"{op_id}: two arguments have the same Python name")
         if keywords:
-            own = bool(positional) or bool(op.renames) or (bool(op.query) and bool(op.body_props))
+            own = (
+                bool(positional)
+                or bool(op.renames)
+                or bool(op.times)
+                or (bool(op.query) and bool(op.body_props))
+            )
             self.kwargs_typeddict(op, keywords, own)
         else:
             op.kwargs_td = None
@@ -398,6 +409,15 @@ class Builder:
                     renames[prop] = node["x-scaleapi-python-name"]
                     break
 
+    def is_time(self, schema: Any) -> bool:
+        """Whether a parameter is a date-time (a datetime is accepted and sent as ISO 8601)."""
+        schema = self.spec.deref(schema)
+        if not isinstance(schema, dict):
+            return False
+        if schema.get("format") in ("date-time", "date"):
+            return True
+        return any(self.is_time(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
+
     def json_annotation(self, schema: Any) -> str:
         schema = self.spec.deref(schema)
         kind = schema.get("type")
@@ -408,12 +428,14 @@ class Builder:
         return PYTHON_TYPES.get(kind or "", "Any")
 
     def kwargs_typeddict(self, op: Op, keywords: dict[str, tuple[str, bool]], own: bool) -> None:
-        if not own:
-            if op.kwargs_td is None:
-                op.kwargs_td = f"{camel(op.op_id)}ParametersQuery"
-                self.param_names.add(op.kwargs_td)
-            return
         name = f"{camel(op.op_id)}Kwargs"
+        if not own:
+            # The generated TypedDict of the body or the query, under the method's name.
+            source = op.kwargs_td or f"{camel(op.op_id)}ParametersQuery"
+            self.param_names.add(source)
+            op.kwargs_td = name
+            op.kwargs_td_def = f"{name} = {source}\n\"\"\"Keyword arguments of ``{op.name}``.\"\"\""
+            return
         lines = [f"class {name}(TypedDict, total=False):"]
         lines.append(f'    """Keyword arguments of ``{op.name}``."""')
         lines.append("")

@@ -29,13 +29,28 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._async_client import AsyncScaleClient
     from ._bulk import BulkResult
+    from ._generated.enums import BatchStatus, TaskReviewStatus, TaskStatus, TaskType, TeammateRole
+    from ._objects import Batch, Batchlist, File, Project, StatusCounts, Teammate
+    from ._raw import RawResponse
     from ._retry import RetryPolicy
     from ._sync_client import ScaleClient
     from ._task import Task, Tasklist
 
 _LAZY = {
     "AsyncScaleClient": "._async_client",
+    "Batch": "._objects",
+    "BatchStatus": "._generated.enums",
+    "Batchlist": "._objects",
     "BulkResult": "._bulk",
+    "File": "._objects",
+    "Project": "._objects",
+    "RawResponse": "._raw",
+    "StatusCounts": "._objects",
+    "TaskReviewStatus": "._generated.enums",
+    "TaskStatus": "._generated.enums",
+    "TaskType": "._generated.enums",
+    "Teammate": "._objects",
+    "TeammateRole": "._generated.enums",
     "RetryPolicy": "._retry",
     "ScaleClient": "._sync_client",
     "Task": "._task",
@@ -45,8 +60,14 @@ _LAZY = {
 __all__ = [
     "NOT_GIVEN",
     "AsyncScaleClient",
+    "Batch",
+    "BatchStatus",
+    "Batchlist",
     "BulkResult",
+    "File",
     "NotGiven",
+    "Project",
+    "RawResponse",
     "RetryPolicy",
     "ScaleBadResponse",
     "ScaleClient",
@@ -62,8 +83,14 @@ __all__ = [
     "ScaleTimeoutError",
     "ScaleTooManyRequests",
     "ScaleUnauthorized",
+    "StatusCounts",
     "Task",
+    "TaskReviewStatus",
+    "TaskStatus",
+    "TaskType",
     "Tasklist",
+    "Teammate",
+    "TeammateRole",
     "ValidationError",
     "__version__",
 ]

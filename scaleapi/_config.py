@@ -31,11 +31,18 @@ def resolve_key(api_key: str | None) -> str:
     return key
 
 
+def _clean(source: str) -> str:
+    """A source tag (2.x's second argument) fit for a header: printable, one line."""
+    return "".join(c for c in source if c.isprintable())[:100]
+
+
 def make_settings(
     api_key: str | None,
     base_url: str | None,
     timeout: TimeoutTypes | NotGiven,
     policy: RetryPolicy,
+    *,
+    source: str | None = None,
 ) -> Settings:
     key = resolve_key(api_key)
     token = base64.b64encode(f"{key}:".encode()).decode("ascii")
@@ -44,7 +51,7 @@ def make_settings(
         base_url=url.rstrip("/"),
         headers={
             "Authorization": f"Basic {token}",
-            "User-Agent": USER_AGENT,
+            "User-Agent": USER_AGENT if not source else f"{USER_AGENT} {_clean(source)}",
             "Accept": "application/json",
         },
         timeout=DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else to_timeout(timeout),

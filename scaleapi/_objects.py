@@ -14,30 +14,19 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
+from ._generated.api.models.batch import Batch as BatchModel
+from ._generated.api.models.file import File as FileModel
+from ._generated.api.models.project import Project as ProjectModel
+from ._generated.api.models.teammate import Teammate as TeammateModel
 from ._generated.api.types import Unset
 from ._generated.object_methods import BatchMethods, ProjectMethods
 from ._owner import Owned
 from ._types import as_json_object
 
 if TYPE_CHECKING:
+    from ._generated.api.models import BatchStatusCounts, ProjectParamVersion
     from ._generated.enums import TeammateRole
     from ._generated.params import TeammateRole as TeammateRoleName
-    from ._generated.api.models import (
-        Batch as BatchModel,
-    )
-    from ._generated.api.models import (
-        BatchStatusCounts,
-        ProjectParamVersion,
-    )
-    from ._generated.api.models import (
-        File as FileModel,
-    )
-    from ._generated.api.models import (
-        Project as ProjectModel,
-    )
-    from ._generated.api.models import (
-        Teammate as TeammateModel,
-    )
 
 M = TypeVar("M")
 
@@ -102,7 +91,7 @@ def _unset_to_none(value: Any) -> Any:
     return None if isinstance(value, Unset) else value
 
 
-class Project(ProjectMethods, ApiObject["ProjectModel"]):
+class Project(ProjectMethods, ApiObject[ProjectModel]):
     """A project: a task type and the default params its tasks inherit."""
 
     __slots__ = ()
@@ -146,7 +135,9 @@ class StatusCounts(dict[str, Any]):
     """A batch's status and its tasks counted by status: a ``dict`` as 2.x returned it
     (``counts["status"]``), with typed attributes (a missing count is 0)."""
 
-    def __init__(self, model: BatchStatusCounts, data: dict[str, Any], owner: object = None) -> None:
+    def __init__(
+        self, model: BatchStatusCounts, data: dict[str, Any], owner: object = None
+    ) -> None:
         super().__init__(data)
         self.model = model
 
@@ -175,7 +166,7 @@ class StatusCounts(dict[str, Any]):
         return self._count("canceled")
 
 
-class Batch(BatchMethods, ApiObject["BatchModel"]):
+class Batch(BatchMethods, ApiObject[BatchModel]):
     """A batch of tasks in a project: created, filled, finalized, tracked to completion.
 
     ``tasks_pending``, ``tasks_completed``, ``tasks_error`` and ``tasks_canceled`` are
@@ -265,7 +256,7 @@ class Batch(BatchMethods, ApiObject["BatchModel"]):
         return self._record_counts(counts)
 
 
-class File(ApiObject["FileModel"]):
+class File(ApiObject[FileModel]):
     """An uploaded or imported file; use its ``attachment_url`` as a task's attachment."""
 
     __slots__ = ()
@@ -280,7 +271,7 @@ class File(ApiObject["FileModel"]):
         return self._model.attachment_url
 
 
-class Teammate(ApiObject["TeammateModel"]):
+class Teammate(ApiObject[TeammateModel]):
     """A member of your team."""
 
     __slots__ = ()

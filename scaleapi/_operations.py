@@ -182,6 +182,15 @@ def _check_names(what: str, given: Mapping[str, Any], known: frozenset[str], esc
         )
 
 
+def _query_value(value: Any) -> Any:
+    """A query value as the API reads it: times as ISO 8601 (a naive datetime is UTC)."""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_query_value(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+    return value
+
+
 def _path(op: ops.Operation, args: tuple[str, ...]) -> str:
     path = op.path
     for name, value in zip(op.path_params, args, strict=True):
@@ -220,7 +229,7 @@ def build_call(request: Request, *, auto_unique_id: bool = False) -> Call[Any]:
         if wire in values:
             raise ScaleInvalidRequest(f"{op.name} got {wire!r} twice", 400)
         values[wire] = value
-    query = {k: v for k, v in values.items() if k in op.query}
+    query = {k: _query_value(v) for k, v in values.items() if k in op.query}
     query.update(request.extra_query or {})
     files = {k: v for k, v in values.items() if k in op.files}
     body: Any = request.body

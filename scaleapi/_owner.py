@@ -23,7 +23,9 @@ class Owned:
         if isinstance(owner, Operations):
             return owner
         if owner is None:
-            raise RuntimeError(f"this {type(self).__name__} was not read by a client; it cannot act")
+            raise RuntimeError(
+                f"this {type(self).__name__} was not read by a client; it cannot act"
+            )
         name = type(self).__name__
         raise TypeError(
             f"this {name} came from AsyncScaleClient: use the awaitable methods "

@@ -12,6 +12,14 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 import httpx
 
 from scaleapi._base import BaseClient
+from scaleapi._compat import (
+    LegacyOptions,
+    ReviewStatuses,
+    TimeFilter,
+    next_offset,
+    query_time,
+    task_filters,
+)
 from scaleapi._config import make_settings
 from scaleapi._constants import (
     DEFAULT_LIMITS,
@@ -21,9 +29,12 @@ from scaleapi._constants import (
     MAX_RETRY_DELAY,
 )
 from scaleapi._exceptions import ScaleInvalidRequest
+from scaleapi._generated import enums
 from scaleapi._generated import operations as ops
 from scaleapi._generated.client_sync import Operations, RawOperations
-from scaleapi._generated.params import ListTasksParametersQuery, TaskType
+from scaleapi._generated.operations import ListTasksKwargs
+from scaleapi._generated.params import BatchStatus, TaskStatus, TaskType
+from scaleapi._objects import Batch, Batchlist
 from scaleapi._operations import Request, build_call
 from scaleapi._raw import RawResponse
 from scaleapi._retry import RetryPolicy
@@ -50,6 +61,7 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
     def __init__(
         self,
         api_key: str | None = None,
+        source: str | None = None,
         *,
         base_url: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -61,21 +73,33 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
         limits: httpx.Limits = DEFAULT_LIMITS,
         proxy: str | httpx.Proxy | None = None,
         http_client: httpx.Client | None = None,
+        api_instance_url: str | None = None,
+        verify: bool | str | None = None,
+        proxies: Mapping[str, str] | None = None,
+        cert: str | tuple[str, str] | None = None,
     ) -> None:
         if max_retries < 0:
             raise ScaleInvalidRequest(f"max_retries must be 0 or more, got {max_retries}", 400)
+        legacy = LegacyOptions.read(api_instance_url, verify, proxies, cert, http_client)
         policy = RetryPolicy(max_retries, initial_retry_delay, max_retry_delay, max_retry_after)
-        self._settings = make_settings(api_key, base_url, timeout, policy)
+        self._settings = make_settings(
+            api_key, base_url or legacy.base_url, timeout, policy, source=source
+        )
         self._auto_unique_id = auto_unique_id
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(limits=limits, proxy=proxy)
+        self._http = http_client or httpx.Client(limits=limits, **legacy.http_options(proxy))
 
     # -- what is not one operation ------------------------------------------------
 
     def create_task(
-        self, task_type: TaskType, *, extra_body: Mapping[str, Any] | None = None, **params: Any
+        self,
+        task_type: TaskType | enums.TaskType,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
     ) -> Task:
-        """Create a task of the type named at run time (the typed methods are preferred)."""
+        """Create a task of the type named at run time (the typed methods are preferred):
+        ``create_task(TaskType.ImageAnnotation, attachment=..., geometries=...)``."""
         op = ops.CREATES.get(task_type)
         if op is None:
             raise ScaleInvalidRequest(
@@ -89,7 +113,7 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
         self,
         *,
         extra_query: Mapping[str, Any] | None = None,
-        **filters: Unpack[ListTasksParametersQuery],
+        **filters: Unpack[ListTasksKwargs],
     ) -> Iterator[Task]:
         """Every task matching the filters, across pages, newest first.
 
@@ -109,6 +133,95 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
                 query.pop("offset", None)
             else:
                 query["offset"] = page.offset + len(page)
+
+    def get_tasks(
+        self,
+        project_name: str | None = None,
+        batch_name: str | None = None,
+        task_type: TaskType | enums.TaskType | None = None,
+        status: TaskStatus | enums.TaskStatus | None = None,
+        review_status: ReviewStatuses | None = None,
+        unique_id: str | list[str] | None = None,
+        completed_after: TimeFilter | None = None,
+        completed_before: TimeFilter | None = None,
+        updated_after: TimeFilter | None = None,
+        updated_before: TimeFilter | None = None,
+        created_after: TimeFilter | None = None,
+        created_before: TimeFilter | None = None,
+        tags: str | list[str] | None = None,
+        include_attachment_url: bool = True,
+        limited_response: bool | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Task]:
+        """Every task of a project or a batch matching the filters, across pages: the 2.x
+        generator, with its parameter names (``iter_tasks`` takes the wire's names).
+
+        ``project_name`` or ``batch_name`` is required, as in 2.x. Times are datetimes,
+        dates or ISO 8601 strings; ``review_status`` one value or a list of them.
+        """
+        query = task_filters(
+            project_name, batch_name, task_type, status, review_status, unique_id,
+            completed_after, completed_before, updated_after, updated_before,
+            created_after, created_before, tags, include_attachment_url, limited_response,
+        )  # fmt: skip
+        if limit is not None:
+            query["limit"] = limit
+        for task in self.iter_tasks(**query):
+            yield task
+
+    def get_tasks_count(
+        self,
+        project_name: str | None = None,
+        batch_name: str | None = None,
+        task_type: TaskType | enums.TaskType | None = None,
+        status: TaskStatus | enums.TaskStatus | None = None,
+        review_status: ReviewStatuses | None = None,
+        unique_id: str | list[str] | None = None,
+        completed_after: TimeFilter | None = None,
+        completed_before: TimeFilter | None = None,
+        updated_after: TimeFilter | None = None,
+        updated_before: TimeFilter | None = None,
+        created_after: TimeFilter | None = None,
+        created_before: TimeFilter | None = None,
+        tags: str | list[str] | None = None,
+        include_attachment_url: bool = True,
+        limited_response: bool | None = None,
+    ) -> int:
+        """How many tasks ``get_tasks`` with the same filters would give (one request)."""
+        query = task_filters(
+            project_name, batch_name, task_type, status, review_status, unique_id,
+            completed_after, completed_before, updated_after, updated_before,
+            created_after, created_before, tags, include_attachment_url, limited_response,
+        )  # fmt: skip
+        page: Tasklist = self.list_tasks(**query, limit=1)
+        return page.total
+
+    def get_batches(
+        self,
+        project_name: str | None = None,
+        batch_status: BatchStatus | enums.BatchStatus | None = None,
+        created_after: TimeFilter | None = None,
+        created_before: TimeFilter | None = None,
+        exclude_archived: bool = False,
+    ) -> Iterator[Batch]:
+        """Every batch matching the filters, across pages (the 2.x generator)."""
+        query: dict[str, Any] = {"exclude_archived": exclude_archived}
+        for name, value in (
+            ("project", project_name),
+            ("status", batch_status),
+            ("start_time", query_time(created_after)),
+            ("end_time", query_time(created_before)),
+        ):
+            if value is not None:
+                query[name] = value
+        offset = 0
+        while True:
+            page: Batchlist = self.list_batches(**query, offset=offset)
+            for batch in page:
+                yield batch
+            offset = next_offset(offset, page.has_more, len(page))
+            if offset < 0:
+                return
 
     def create_tasks(
         self,

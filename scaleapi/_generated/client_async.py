@@ -15,58 +15,58 @@ from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 from . import enums as _enums
 from . import operations as _ops
 from .operations import (
+    CreateAnnotationTaskKwargs,
+    CreateAudiotranscriptionTaskKwargs,
+    CreateCategorizationTaskKwargs,
+    CreateChatexperimentalTaskKwargs,
+    CreateChatliteTaskKwargs,
+    CreateChatTaskKwargs,
+    CreateComparisonTaskKwargs,
+    CreateCuboidannotationTaskKwargs,
+    CreateDatacollectionTaskKwargs,
+    CreateDocumentmodelTaskKwargs,
+    CreateDocumenttranscriptionTaskKwargs,
+    CreateFederal2dvideoannotationTaskKwargs,
+    CreateImageannotationTaskKwargs,
+    CreateLaneannotationTaskKwargs,
+    CreateLidarannotationTaskKwargs,
+    CreateLidarlinkingTaskKwargs,
+    CreateLidarsegmentationTaskKwargs,
+    CreateLidartopdownTaskKwargs,
+    CreateLineannotationTaskKwargs,
+    CreateMultichatTaskKwargs,
+    CreateMultistageTaskKwargs,
+    CreateNamedentityrecognitionTaskKwargs,
+    CreatePointannotationTaskKwargs,
+    CreatePolygonannotationTaskKwargs,
     CreateProjectKwargs,
+    CreateSegmentannotationTaskKwargs,
+    CreateSensorfusionTaskKwargs,
+    CreateTextcollectionTaskKwargs,
+    CreateTranscriptionTaskKwargs,
+    CreateVideoannotationTaskKwargs,
+    CreateVideoboxannotationTaskKwargs,
+    CreateVideocuboidannotationTaskKwargs,
+    CreateVideoplaybackannotationTaskKwargs,
     ImportFileKwargs,
+    ListBatchesKwargs,
+    ListProjectsKwargs,
+    ListTasksKwargs,
     SetProjectOntologyKwargs,
+    UpdateProjectKwargs,
     UploadFileKwargs,
 )
 from .params import (
-    AnnotationTaskCreate,
-    AudiotranscriptionTaskCreate,
     BatchName,
     CallbackUrl,
-    CategorizationTaskCreate,
-    ChatexperimentalTaskCreate,
-    ChatliteTaskCreate,
-    ChatTaskCreate,
-    ComparisonTaskCreate,
-    CuboidannotationTaskCreate,
-    DatacollectionTaskCreate,
-    DocumentmodelTaskCreate,
-    DocumenttranscriptionTaskCreate,
     Emails,
-    Federal2dvideoannotationTaskCreate,
-    ImageannotationTaskCreate,
     LabelChoice,
-    LaneannotationTaskCreate,
-    LidarannotationTaskCreate,
-    LidarlinkingTaskCreate,
-    LidarsegmentationTaskCreate,
-    LidartopdownTaskCreate,
-    LineannotationTaskCreate,
-    ListBatchesParametersQuery,
-    ListProjectsParametersQuery,
-    ListTasksParametersQuery,
     Metadata,
-    MultichatTaskCreate,
-    MultistageTaskCreate,
-    NamedentityrecognitionTaskCreate,
-    PointannotationTaskCreate,
-    PolygonannotationTaskCreate,
     ProjectName,
     ProjectParams,
-    ProjectParamsUpdate,
-    SegmentannotationTaskCreate,
-    SensorfusionTaskCreate,
     TaskType,
     TeammateRole,
-    TextcollectionTaskCreate,
-    TranscriptionTaskCreate,
     UniqueId,
-    VideoannotationTaskCreate,
-    VideoboxannotationTaskCreate,
-    VideocuboidannotationTaskCreate,
-    VideoplaybackannotationTaskCreate,
 )
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[CategorizationTaskCreate],
+        **kwargs: Unpack[CreateCategorizationTaskKwargs],
     ) -> Task[CategorizationParams, CategorizationResponse]:
         """Create a categorization task.
 
@@ -153,7 +153,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[TranscriptionTaskCreate],
+        **kwargs: Unpack[CreateTranscriptionTaskKwargs],
     ) -> Task[TranscriptionParams, TranscriptionResponse]:
         """Create a transcription task.
 
@@ -181,7 +181,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ComparisonTaskCreate],
+        **kwargs: Unpack[CreateComparisonTaskKwargs],
     ) -> Task[ComparisonParams, ComparisonResponse]:
         """Create a comparison task.
 
@@ -209,7 +209,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[AnnotationTaskCreate],
+        **kwargs: Unpack[CreateAnnotationTaskKwargs],
     ) -> Task[AnnotationParams, AnnotationResponse]:
         """Create an annotation (bounding box) task.
 
@@ -237,7 +237,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[DatacollectionTaskCreate],
+        **kwargs: Unpack[CreateDatacollectionTaskKwargs],
     ) -> Task[DatacollectionParams, DatacollectionResponse]:
         """Create a data collection task.
 
@@ -265,7 +265,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[AudiotranscriptionTaskCreate],
+        **kwargs: Unpack[CreateAudiotranscriptionTaskKwargs],
     ) -> Task[AudiotranscriptionParams, AudiotranscriptionResponse]:
         """Create an audio transcription task.
 
@@ -293,7 +293,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ImageannotationTaskCreate],
+        **kwargs: Unpack[CreateImageannotationTaskKwargs],
     ) -> Task[TaskParams, ImageannotationResponse]:
         """Create an image annotation task.
 
@@ -321,7 +321,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[PolygonannotationTaskCreate],
+        **kwargs: Unpack[CreatePolygonannotationTaskKwargs],
     ) -> Task[TaskParams, VertexAnnotationResponse]:
         """Create a polygon annotation task.
 
@@ -349,7 +349,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LineannotationTaskCreate],
+        **kwargs: Unpack[CreateLineannotationTaskKwargs],
     ) -> Task[TaskParams, VertexAnnotationResponse]:
         """Create a line annotation task.
 
@@ -377,7 +377,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[PointannotationTaskCreate],
+        **kwargs: Unpack[CreatePointannotationTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a point annotation task.
 
@@ -405,7 +405,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[CuboidannotationTaskCreate],
+        **kwargs: Unpack[CreateCuboidannotationTaskKwargs],
     ) -> Task[TaskParams, CuboidannotationResponse]:
         """Create a cuboid annotation task.
 
@@ -433,7 +433,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[SegmentannotationTaskCreate],
+        **kwargs: Unpack[CreateSegmentannotationTaskKwargs],
     ) -> Task[TaskParams, SegmentannotationResponse]:
         """Create a semantic segmentation task.
 
@@ -461,7 +461,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LaneannotationTaskCreate],
+        **kwargs: Unpack[CreateLaneannotationTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a lane annotation task.
 
@@ -489,7 +489,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[TextcollectionTaskCreate],
+        **kwargs: Unpack[CreateTextcollectionTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a text collection task.
 
@@ -517,7 +517,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[NamedentityrecognitionTaskCreate],
+        **kwargs: Unpack[CreateNamedentityrecognitionTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a named entity recognition task.
 
@@ -545,7 +545,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[DocumenttranscriptionTaskCreate],
+        **kwargs: Unpack[CreateDocumenttranscriptionTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a document transcription task.
 
@@ -573,7 +573,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[DocumentmodelTaskCreate],
+        **kwargs: Unpack[CreateDocumentmodelTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a document model task.
 
@@ -601,7 +601,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[VideoannotationTaskCreate],
+        **kwargs: Unpack[CreateVideoannotationTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a video annotation task.
 
@@ -629,7 +629,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[VideoplaybackannotationTaskCreate],
+        **kwargs: Unpack[CreateVideoplaybackannotationTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a video playback annotation task.
 
@@ -657,7 +657,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[VideoboxannotationTaskCreate],
+        **kwargs: Unpack[CreateVideoboxannotationTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a video box annotation task.
 
@@ -685,7 +685,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[VideocuboidannotationTaskCreate],
+        **kwargs: Unpack[CreateVideocuboidannotationTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a video cuboid annotation task.
 
@@ -713,7 +713,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[Federal2dvideoannotationTaskCreate],
+        **kwargs: Unpack[CreateFederal2dvideoannotationTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a federal 2D video annotation task.
 
@@ -741,7 +741,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LidarannotationTaskCreate],
+        **kwargs: Unpack[CreateLidarannotationTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a lidar annotation task.
 
@@ -769,7 +769,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LidarlinkingTaskCreate],
+        **kwargs: Unpack[CreateLidarlinkingTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a lidar linking task.
 
@@ -797,7 +797,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LidarsegmentationTaskCreate],
+        **kwargs: Unpack[CreateLidarsegmentationTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a lidar segmentation task.
 
@@ -825,7 +825,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LidartopdownTaskCreate],
+        **kwargs: Unpack[CreateLidartopdownTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a lidar top-down task.
 
@@ -853,7 +853,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[SensorfusionTaskCreate],
+        **kwargs: Unpack[CreateSensorfusionTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a sensor fusion task.
 
@@ -881,7 +881,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ChatTaskCreate],
+        **kwargs: Unpack[CreateChatTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a chat task.
 
@@ -909,7 +909,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ChatexperimentalTaskCreate],
+        **kwargs: Unpack[CreateChatexperimentalTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create an experimental chat task.
 
@@ -937,7 +937,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ChatliteTaskCreate],
+        **kwargs: Unpack[CreateChatliteTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a chat lite task.
 
@@ -965,7 +965,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[MultichatTaskCreate],
+        **kwargs: Unpack[CreateMultichatTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a multi-chat task.
 
@@ -993,7 +993,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[MultistageTaskCreate],
+        **kwargs: Unpack[CreateMultistageTaskKwargs],
     ) -> Task[TaskParams, TaskResponse]:
         """Create a multi-stage task.
 
@@ -1283,7 +1283,7 @@ class AsyncOperations:
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ListTasksParametersQuery],
+        **kwargs: Unpack[ListTasksKwargs],
     ) -> Tasklist:
         """List tasks.
 
@@ -1353,7 +1353,7 @@ class AsyncOperations:
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ListProjectsParametersQuery],
+        **kwargs: Unpack[ListProjectsKwargs],
     ) -> list[Project]:
         """List projects.
 
@@ -1413,7 +1413,7 @@ class AsyncOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ProjectParamsUpdate],
+        **kwargs: Unpack[UpdateProjectKwargs],
     ) -> Project:
         """Update a project's default params.
 
@@ -1541,7 +1541,7 @@ class AsyncOperations:
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ListBatchesParametersQuery],
+        **kwargs: Unpack[ListBatchesKwargs],
     ) -> Batchlist:
         """List batches.
 
@@ -1853,7 +1853,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[CategorizationTaskCreate],
+        **kwargs: Unpack[CreateCategorizationTaskKwargs],
     ) -> RawResponse[Task[CategorizationParams, CategorizationResponse]]:
         """Create a categorization task.
 
@@ -1881,7 +1881,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[TranscriptionTaskCreate],
+        **kwargs: Unpack[CreateTranscriptionTaskKwargs],
     ) -> RawResponse[Task[TranscriptionParams, TranscriptionResponse]]:
         """Create a transcription task.
 
@@ -1909,7 +1909,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ComparisonTaskCreate],
+        **kwargs: Unpack[CreateComparisonTaskKwargs],
     ) -> RawResponse[Task[ComparisonParams, ComparisonResponse]]:
         """Create a comparison task.
 
@@ -1937,7 +1937,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[AnnotationTaskCreate],
+        **kwargs: Unpack[CreateAnnotationTaskKwargs],
     ) -> RawResponse[Task[AnnotationParams, AnnotationResponse]]:
         """Create an annotation (bounding box) task.
 
@@ -1965,7 +1965,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[DatacollectionTaskCreate],
+        **kwargs: Unpack[CreateDatacollectionTaskKwargs],
     ) -> RawResponse[Task[DatacollectionParams, DatacollectionResponse]]:
         """Create a data collection task.
 
@@ -1993,7 +1993,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[AudiotranscriptionTaskCreate],
+        **kwargs: Unpack[CreateAudiotranscriptionTaskKwargs],
     ) -> RawResponse[Task[AudiotranscriptionParams, AudiotranscriptionResponse]]:
         """Create an audio transcription task.
 
@@ -2021,7 +2021,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ImageannotationTaskCreate],
+        **kwargs: Unpack[CreateImageannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, ImageannotationResponse]]:
         """Create an image annotation task.
 
@@ -2049,7 +2049,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[PolygonannotationTaskCreate],
+        **kwargs: Unpack[CreatePolygonannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, VertexAnnotationResponse]]:
         """Create a polygon annotation task.
 
@@ -2077,7 +2077,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LineannotationTaskCreate],
+        **kwargs: Unpack[CreateLineannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, VertexAnnotationResponse]]:
         """Create a line annotation task.
 
@@ -2105,7 +2105,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[PointannotationTaskCreate],
+        **kwargs: Unpack[CreatePointannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a point annotation task.
 
@@ -2133,7 +2133,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[CuboidannotationTaskCreate],
+        **kwargs: Unpack[CreateCuboidannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, CuboidannotationResponse]]:
         """Create a cuboid annotation task.
 
@@ -2161,7 +2161,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[SegmentannotationTaskCreate],
+        **kwargs: Unpack[CreateSegmentannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, SegmentannotationResponse]]:
         """Create a semantic segmentation task.
 
@@ -2189,7 +2189,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LaneannotationTaskCreate],
+        **kwargs: Unpack[CreateLaneannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a lane annotation task.
 
@@ -2217,7 +2217,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[TextcollectionTaskCreate],
+        **kwargs: Unpack[CreateTextcollectionTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a text collection task.
 
@@ -2245,7 +2245,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[NamedentityrecognitionTaskCreate],
+        **kwargs: Unpack[CreateNamedentityrecognitionTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a named entity recognition task.
 
@@ -2273,7 +2273,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[DocumenttranscriptionTaskCreate],
+        **kwargs: Unpack[CreateDocumenttranscriptionTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a document transcription task.
 
@@ -2301,7 +2301,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[DocumentmodelTaskCreate],
+        **kwargs: Unpack[CreateDocumentmodelTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a document model task.
 
@@ -2329,7 +2329,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[VideoannotationTaskCreate],
+        **kwargs: Unpack[CreateVideoannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a video annotation task.
 
@@ -2357,7 +2357,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[VideoplaybackannotationTaskCreate],
+        **kwargs: Unpack[CreateVideoplaybackannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a video playback annotation task.
 
@@ -2385,7 +2385,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[VideoboxannotationTaskCreate],
+        **kwargs: Unpack[CreateVideoboxannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a video box annotation task.
 
@@ -2413,7 +2413,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[VideocuboidannotationTaskCreate],
+        **kwargs: Unpack[CreateVideocuboidannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a video cuboid annotation task.
 
@@ -2441,7 +2441,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[Federal2dvideoannotationTaskCreate],
+        **kwargs: Unpack[CreateFederal2dvideoannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a federal 2D video annotation task.
 
@@ -2469,7 +2469,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LidarannotationTaskCreate],
+        **kwargs: Unpack[CreateLidarannotationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a lidar annotation task.
 
@@ -2497,7 +2497,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LidarlinkingTaskCreate],
+        **kwargs: Unpack[CreateLidarlinkingTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a lidar linking task.
 
@@ -2525,7 +2525,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LidarsegmentationTaskCreate],
+        **kwargs: Unpack[CreateLidarsegmentationTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a lidar segmentation task.
 
@@ -2553,7 +2553,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[LidartopdownTaskCreate],
+        **kwargs: Unpack[CreateLidartopdownTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a lidar top-down task.
 
@@ -2581,7 +2581,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[SensorfusionTaskCreate],
+        **kwargs: Unpack[CreateSensorfusionTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a sensor fusion task.
 
@@ -2609,7 +2609,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ChatTaskCreate],
+        **kwargs: Unpack[CreateChatTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a chat task.
 
@@ -2637,7 +2637,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ChatexperimentalTaskCreate],
+        **kwargs: Unpack[CreateChatexperimentalTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create an experimental chat task.
 
@@ -2665,7 +2665,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ChatliteTaskCreate],
+        **kwargs: Unpack[CreateChatliteTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a chat lite task.
 
@@ -2693,7 +2693,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[MultichatTaskCreate],
+        **kwargs: Unpack[CreateMultichatTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a multi-chat task.
 
@@ -2721,7 +2721,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[MultistageTaskCreate],
+        **kwargs: Unpack[CreateMultistageTaskKwargs],
     ) -> RawResponse[Task[TaskParams, TaskResponse]]:
         """Create a multi-stage task.
 
@@ -3011,7 +3011,7 @@ class AsyncRawOperations:
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ListTasksParametersQuery],
+        **kwargs: Unpack[ListTasksKwargs],
     ) -> RawResponse[Tasklist]:
         """List tasks.
 
@@ -3081,7 +3081,7 @@ class AsyncRawOperations:
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ListProjectsParametersQuery],
+        **kwargs: Unpack[ListProjectsKwargs],
     ) -> RawResponse[list[Project]]:
         """List projects.
 
@@ -3141,7 +3141,7 @@ class AsyncRawOperations:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ProjectParamsUpdate],
+        **kwargs: Unpack[UpdateProjectKwargs],
     ) -> RawResponse[Project]:
         """Update a project's default params.
 
@@ -3269,7 +3269,7 @@ class AsyncRawOperations:
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ListBatchesParametersQuery],
+        **kwargs: Unpack[ListBatchesKwargs],
     ) -> RawResponse[Batchlist]:
         """List batches.
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
-from .operations import SetProjectOntologyKwargs
+from .operations import SetProjectOntologyKwargs, UpdateProjectKwargs
 from .params import (
     LabelChoice,
-    ProjectParamsUpdate,
     UniqueId,
 )
 
@@ -39,17 +38,12 @@ class TaskMethods:
 
     __slots__ = ()
 
-    def _object_key(self) -> str:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # what the hand-written class that uses this mixin provides
 
-    def _sync_owner(self) -> Operations:
-        raise NotImplementedError
-
-    def _async_owner(self) -> AsyncOperations:
-        raise NotImplementedError
-
-    def _replace(self, other: Any) -> None:
-        raise NotImplementedError
+        def _object_key(self) -> str: ...
+        def _sync_owner(self) -> Operations: ...
+        def _async_owner(self) -> AsyncOperations: ...
+        def _replace(self, other: Any) -> None: ...
 
     def refresh(
         self,
@@ -473,17 +467,12 @@ class BatchMethods:
 
     __slots__ = ()
 
-    def _object_key(self) -> str:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # what the hand-written class that uses this mixin provides
 
-    def _sync_owner(self) -> Operations:
-        raise NotImplementedError
-
-    def _async_owner(self) -> AsyncOperations:
-        raise NotImplementedError
-
-    def _replace(self, other: Any) -> None:
-        raise NotImplementedError
+        def _object_key(self) -> str: ...
+        def _sync_owner(self) -> Operations: ...
+        def _async_owner(self) -> AsyncOperations: ...
+        def _replace(self, other: Any) -> None: ...
 
     def refresh(
         self,
@@ -657,17 +646,12 @@ class ProjectMethods:
 
     __slots__ = ()
 
-    def _object_key(self) -> str:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # what the hand-written class that uses this mixin provides
 
-    def _sync_owner(self) -> Operations:
-        raise NotImplementedError
-
-    def _async_owner(self) -> AsyncOperations:
-        raise NotImplementedError
-
-    def _replace(self, other: Any) -> None:
-        raise NotImplementedError
+        def _object_key(self) -> str: ...
+        def _sync_owner(self) -> Operations: ...
+        def _async_owner(self) -> AsyncOperations: ...
+        def _replace(self, other: Any) -> None: ...
 
     def refresh(
         self,
@@ -717,7 +701,7 @@ class ProjectMethods:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ProjectParamsUpdate],
+        **kwargs: Unpack[UpdateProjectKwargs],
     ) -> Self:
         """Update a project's default params.
 
@@ -742,7 +726,7 @@ class ProjectMethods:
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        **kwargs: Unpack[ProjectParamsUpdate],
+        **kwargs: Unpack[UpdateProjectKwargs],
     ) -> Self:
         """Update a project's default params.
 

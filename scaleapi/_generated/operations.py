@@ -8,6 +8,7 @@ turns an :class:`Operation` and the caller's arguments into a request.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypedDict
@@ -15,6 +16,8 @@ from typing import Any, Final, Literal, TypedDict
 from .params import (
     AnnotationTaskCreate,
     AudiotranscriptionTaskCreate,
+    BatchName,
+    BatchStatus,
     CategorizationTaskCreate,
     ChatexperimentalTaskCreate,
     ChatliteTaskCreate,
@@ -25,6 +28,7 @@ from .params import (
     DocumentmodelTaskCreate,
     DocumenttranscriptionTaskCreate,
     Federal2dvideoannotationTaskCreate,
+    FilterTime,
     ImageannotationTaskCreate,
     LaneannotationTaskCreate,
     LidarannotationTaskCreate,
@@ -32,6 +36,7 @@ from .params import (
     LidarsegmentationTaskCreate,
     LidartopdownTaskCreate,
     LineannotationTaskCreate,
+    ListProjectsParametersQuery,
     Metadata,
     MultichatTaskCreate,
     MultistageTaskCreate,
@@ -39,10 +44,16 @@ from .params import (
     PointannotationTaskCreate,
     PolygonannotationTaskCreate,
     ProjectName,
+    ProjectParamsUpdate,
+    ReviewStatusFilter,
     SegmentannotationTaskCreate,
     SensorfusionTaskCreate,
+    TagFilter,
+    TaskStatus,
+    TaskType,
     TextcollectionTaskCreate,
     TranscriptionTaskCreate,
+    UniqueIdFilter,
     VideoannotationTaskCreate,
     VideoboxannotationTaskCreate,
     VideocuboidannotationTaskCreate,
@@ -83,16 +94,191 @@ class Operation:
     """For a page: the model of its ``docs``."""
 
 
+CreateCategorizationTaskKwargs = CategorizationTaskCreate
+"""Keyword arguments of ``create_categorization_task``."""
+
+
+CreateTranscriptionTaskKwargs = TranscriptionTaskCreate
+"""Keyword arguments of ``create_transcription_task``."""
+
+
+CreateComparisonTaskKwargs = ComparisonTaskCreate
+"""Keyword arguments of ``create_comparison_task``."""
+
+
+CreateAnnotationTaskKwargs = AnnotationTaskCreate
+"""Keyword arguments of ``create_annotation_task``."""
+
+
+CreateDatacollectionTaskKwargs = DatacollectionTaskCreate
+"""Keyword arguments of ``create_datacollection_task``."""
+
+
+CreateAudiotranscriptionTaskKwargs = AudiotranscriptionTaskCreate
+"""Keyword arguments of ``create_audiotranscription_task``."""
+
+
+CreateImageannotationTaskKwargs = ImageannotationTaskCreate
+"""Keyword arguments of ``create_imageannotation_task``."""
+
+
+CreatePolygonannotationTaskKwargs = PolygonannotationTaskCreate
+"""Keyword arguments of ``create_polygonannotation_task``."""
+
+
+CreateLineannotationTaskKwargs = LineannotationTaskCreate
+"""Keyword arguments of ``create_lineannotation_task``."""
+
+
+CreatePointannotationTaskKwargs = PointannotationTaskCreate
+"""Keyword arguments of ``create_pointannotation_task``."""
+
+
+CreateCuboidannotationTaskKwargs = CuboidannotationTaskCreate
+"""Keyword arguments of ``create_cuboidannotation_task``."""
+
+
+CreateSegmentannotationTaskKwargs = SegmentannotationTaskCreate
+"""Keyword arguments of ``create_segmentannotation_task``."""
+
+
+CreateLaneannotationTaskKwargs = LaneannotationTaskCreate
+"""Keyword arguments of ``create_laneannotation_task``."""
+
+
+CreateTextcollectionTaskKwargs = TextcollectionTaskCreate
+"""Keyword arguments of ``create_textcollection_task``."""
+
+
+CreateNamedentityrecognitionTaskKwargs = NamedentityrecognitionTaskCreate
+"""Keyword arguments of ``create_namedentityrecognition_task``."""
+
+
+CreateDocumenttranscriptionTaskKwargs = DocumenttranscriptionTaskCreate
+"""Keyword arguments of ``create_documenttranscription_task``."""
+
+
+CreateDocumentmodelTaskKwargs = DocumentmodelTaskCreate
+"""Keyword arguments of ``create_documentmodel_task``."""
+
+
+CreateVideoannotationTaskKwargs = VideoannotationTaskCreate
+"""Keyword arguments of ``create_videoannotation_task``."""
+
+
+CreateVideoplaybackannotationTaskKwargs = VideoplaybackannotationTaskCreate
+"""Keyword arguments of ``create_videoplaybackannotation_task``."""
+
+
+CreateVideoboxannotationTaskKwargs = VideoboxannotationTaskCreate
+"""Keyword arguments of ``create_videoboxannotation_task``."""
+
+
+CreateVideocuboidannotationTaskKwargs = VideocuboidannotationTaskCreate
+"""Keyword arguments of ``create_videocuboidannotation_task``."""
+
+
+CreateFederal2dvideoannotationTaskKwargs = Federal2dvideoannotationTaskCreate
+"""Keyword arguments of ``create_federal2dvideoannotation_task``."""
+
+
+CreateLidarannotationTaskKwargs = LidarannotationTaskCreate
+"""Keyword arguments of ``create_lidarannotation_task``."""
+
+
+CreateLidarlinkingTaskKwargs = LidarlinkingTaskCreate
+"""Keyword arguments of ``create_lidarlinking_task``."""
+
+
+CreateLidarsegmentationTaskKwargs = LidarsegmentationTaskCreate
+"""Keyword arguments of ``create_lidarsegmentation_task``."""
+
+
+CreateLidartopdownTaskKwargs = LidartopdownTaskCreate
+"""Keyword arguments of ``create_lidartopdown_task``."""
+
+
+CreateSensorfusionTaskKwargs = SensorfusionTaskCreate
+"""Keyword arguments of ``create_sensorfusion_task``."""
+
+
+CreateChatTaskKwargs = ChatTaskCreate
+"""Keyword arguments of ``create_chat_task``."""
+
+
+CreateChatexperimentalTaskKwargs = ChatexperimentalTaskCreate
+"""Keyword arguments of ``create_chatexperimental_task``."""
+
+
+CreateChatliteTaskKwargs = ChatliteTaskCreate
+"""Keyword arguments of ``create_chatlite_task``."""
+
+
+CreateMultichatTaskKwargs = MultichatTaskCreate
+"""Keyword arguments of ``create_multichat_task``."""
+
+
+CreateMultistageTaskKwargs = MultistageTaskCreate
+"""Keyword arguments of ``create_multistage_task``."""
+
+
+class ListTasksKwargs(TypedDict, total=False):
+    """Keyword arguments of ``list_tasks``."""
+
+    start_time: FilterTime | datetime.datetime | datetime.date
+    end_time: FilterTime | datetime.datetime | datetime.date
+    completed_after: FilterTime | datetime.datetime | datetime.date
+    completed_before: FilterTime | datetime.datetime | datetime.date
+    updated_after: FilterTime | datetime.datetime | datetime.date
+    updated_before: FilterTime | datetime.datetime | datetime.date
+    status: TaskStatus
+    type: TaskType
+    project: ProjectName
+    batch: BatchName
+    customer_review_status: ReviewStatusFilter
+    unique_id: UniqueIdFilter
+    tags: TagFilter
+    limit: int
+    offset: int
+    next_token: str
+    include_attachment_url: bool
+    limited_response: bool
+
+
 class CreateProjectKwargs(TypedDict, total=False):
     """Keyword arguments of ``create_project``."""
 
     pipeline: Literal["standard_task", "consensus_task"]
 
 
+ListProjectsKwargs = ListProjectsParametersQuery
+"""Keyword arguments of ``list_projects``."""
+
+
+UpdateProjectKwargs = ProjectParamsUpdate
+"""Keyword arguments of ``update_project``."""
+
+
 class SetProjectOntologyKwargs(TypedDict, total=False):
     """Keyword arguments of ``set_project_ontology``."""
 
     name: str
+
+
+class ListBatchesKwargs(TypedDict, total=False):
+    """Keyword arguments of ``list_batches``."""
+
+    start_time: FilterTime | datetime.datetime | datetime.date
+    end_time: FilterTime | datetime.datetime | datetime.date
+    completed_after: FilterTime | datetime.datetime | datetime.date
+    completed_before: FilterTime | datetime.datetime | datetime.date
+    audited_after: FilterTime | datetime.datetime | datetime.date
+    audited_before: FilterTime | datetime.datetime | datetime.date
+    status: BatchStatus
+    project: ProjectName
+    exclude_archived: bool
+    limit: int
+    offset: int
 
 
 class UploadFileKwargs(TypedDict, total=False):
@@ -2787,37 +2973,37 @@ TASK_MODELS: Final[Mapping[str, str]] = {
 """The generated attrs model of a task of each type (the ``Task`` discriminator)."""
 
 CREATE_PARAMS: Final[Mapping[str, type[Any]]] = {
-    "annotation": AnnotationTaskCreate,
-    "audiotranscription": AudiotranscriptionTaskCreate,
-    "categorization": CategorizationTaskCreate,
-    "chat": ChatTaskCreate,
-    "chatexperimental": ChatexperimentalTaskCreate,
-    "chatlite": ChatliteTaskCreate,
-    "comparison": ComparisonTaskCreate,
-    "cuboidannotation": CuboidannotationTaskCreate,
-    "datacollection": DatacollectionTaskCreate,
-    "documentmodel": DocumentmodelTaskCreate,
-    "documenttranscription": DocumenttranscriptionTaskCreate,
-    "federal2dvideoannotation": Federal2dvideoannotationTaskCreate,
-    "imageannotation": ImageannotationTaskCreate,
-    "laneannotation": LaneannotationTaskCreate,
-    "lidarannotation": LidarannotationTaskCreate,
-    "lidarlinking": LidarlinkingTaskCreate,
-    "lidarsegmentation": LidarsegmentationTaskCreate,
-    "lidartopdown": LidartopdownTaskCreate,
-    "lineannotation": LineannotationTaskCreate,
-    "multichat": MultichatTaskCreate,
-    "multistage": MultistageTaskCreate,
-    "namedentityrecognition": NamedentityrecognitionTaskCreate,
-    "pointannotation": PointannotationTaskCreate,
-    "polygonannotation": PolygonannotationTaskCreate,
-    "segmentannotation": SegmentannotationTaskCreate,
-    "sensorfusion": SensorfusionTaskCreate,
-    "textcollection": TextcollectionTaskCreate,
-    "transcription": TranscriptionTaskCreate,
-    "videoannotation": VideoannotationTaskCreate,
-    "videoboxannotation": VideoboxannotationTaskCreate,
-    "videocuboidannotation": VideocuboidannotationTaskCreate,
-    "videoplaybackannotation": VideoplaybackannotationTaskCreate,
+    "annotation": CreateAnnotationTaskKwargs,
+    "audiotranscription": CreateAudiotranscriptionTaskKwargs,
+    "categorization": CreateCategorizationTaskKwargs,
+    "chat": CreateChatTaskKwargs,
+    "chatexperimental": CreateChatexperimentalTaskKwargs,
+    "chatlite": CreateChatliteTaskKwargs,
+    "comparison": CreateComparisonTaskKwargs,
+    "cuboidannotation": CreateCuboidannotationTaskKwargs,
+    "datacollection": CreateDatacollectionTaskKwargs,
+    "documentmodel": CreateDocumentmodelTaskKwargs,
+    "documenttranscription": CreateDocumenttranscriptionTaskKwargs,
+    "federal2dvideoannotation": CreateFederal2dvideoannotationTaskKwargs,
+    "imageannotation": CreateImageannotationTaskKwargs,
+    "laneannotation": CreateLaneannotationTaskKwargs,
+    "lidarannotation": CreateLidarannotationTaskKwargs,
+    "lidarlinking": CreateLidarlinkingTaskKwargs,
+    "lidarsegmentation": CreateLidarsegmentationTaskKwargs,
+    "lidartopdown": CreateLidartopdownTaskKwargs,
+    "lineannotation": CreateLineannotationTaskKwargs,
+    "multichat": CreateMultichatTaskKwargs,
+    "multistage": CreateMultistageTaskKwargs,
+    "namedentityrecognition": CreateNamedentityrecognitionTaskKwargs,
+    "pointannotation": CreatePointannotationTaskKwargs,
+    "polygonannotation": CreatePolygonannotationTaskKwargs,
+    "segmentannotation": CreateSegmentannotationTaskKwargs,
+    "sensorfusion": CreateSensorfusionTaskKwargs,
+    "textcollection": CreateTextcollectionTaskKwargs,
+    "transcription": CreateTranscriptionTaskKwargs,
+    "videoannotation": CreateVideoannotationTaskKwargs,
+    "videoboxannotation": CreateVideoboxannotationTaskKwargs,
+    "videocuboidannotation": CreateVideocuboidannotationTaskKwargs,
+    "videoplaybackannotation": CreateVideoplaybackannotationTaskKwargs,
 }
 """The TypedDict of each task type's create parameters."""
