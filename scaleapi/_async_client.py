@@ -18,9 +18,11 @@ from scaleapi import _operations as ops
 from scaleapi._base import BaseClient
 from scaleapi._config import make_settings
 from scaleapi._constants import (
+    DEFAULT_DEADLINE,
     DEFAULT_LIMITS,
     DEFAULT_MAX_RETRIES,
     INITIAL_RETRY_DELAY,
+    MAX_RESPONSE_BYTES,
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
 )
@@ -35,6 +37,8 @@ from scaleapi._generated.params import (
     TaskType,
     TranscriptionTaskCreate,
 )
+from scaleapi._pagination import Pager
+from scaleapi._pool import make_pool
 from scaleapi._retry import RetryPolicy
 from scaleapi._task import Task, Tasklist
 from scaleapi._transport import Call, exchange, run_async
@@ -84,16 +88,25 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         limits: httpx.Limits = DEFAULT_LIMITS,
         proxy: str | httpx.Proxy | None = None,
         http_client: httpx.AsyncClient | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         if max_retries < 0:
             raise ScaleInvalidRequest(f"max_retries must be 0 or more, got {max_retries}", 400)
         policy = RetryPolicy(max_retries, initial_retry_delay, max_retry_delay, max_retry_after)
-        self._settings = make_settings(api_key, base_url, timeout, policy)
+        self._settings = make_settings(
+            api_key,
+            base_url,
+            timeout,
+            policy,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+        )
         self._auto_unique_id = auto_unique_id
         self._limits = limits
         self._proxy = proxy
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(limits=limits, proxy=proxy)
+        self._pool = make_pool(http_client, httpx.AsyncClient, limits=limits, proxy=proxy)
 
     # -- the API ------------------------------------------------------------------
 
@@ -203,18 +216,13 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         ``limit`` sets the page size. Follows ``next_token`` when the server gives one,
         ``offset`` otherwise.
         """
-        query: dict[str, Any] = dict(filters)
+        pager = Pager(filters)
         while True:
-            page = await self.tasks(extra_query=extra_query, **query)
+            page = await self.tasks(extra_query=extra_query, **pager.query)
             for task in page:
                 yield task
-            if not page.has_more or not page:
+            if not pager.advance(page):
                 return
-            if page.next_token:
-                query["next_token"] = page.next_token
-                query.pop("offset", None)
-            else:
-                query["offset"] = page.offset + len(page)
 
     def create_tasks(
         self,
@@ -244,7 +252,9 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         client._limits = other._limits  # pyright: ignore[reportPrivateUsage]
         client._proxy = other._proxy  # pyright: ignore[reportPrivateUsage]
         client._owns_http = True
-        client._http = httpx.AsyncClient(limits=client._limits, proxy=client._proxy)
+        client._pool = make_pool(
+            None, httpx.AsyncClient, limits=client._limits, proxy=client._proxy
+        )
         return client
 
     async def _create(
@@ -254,12 +264,12 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         return self._task(await self._run(call))
 
     async def _run(self, call: Call[T]) -> T:
-        return await run_async(self._http, exchange(self._settings, call))
+        return await run_async(self._pool.get, exchange(self._settings, call))
 
     async def aclose(self) -> None:
         """Close the connections this client opened (not those of a passed ``http_client``)."""
         if self._owns_http:
-            await self._http.aclose()
+            await self._pool.aclose()
 
     async def __aenter__(self) -> Self:
         return self

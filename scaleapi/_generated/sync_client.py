@@ -14,9 +14,11 @@ from scaleapi import _operations as ops
 from scaleapi._base import BaseClient
 from scaleapi._config import make_settings
 from scaleapi._constants import (
+    DEFAULT_DEADLINE,
     DEFAULT_LIMITS,
     DEFAULT_MAX_RETRIES,
     INITIAL_RETRY_DELAY,
+    MAX_RESPONSE_BYTES,
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
 )
@@ -31,6 +33,8 @@ from scaleapi._generated.params import (
     TaskType,
     TranscriptionTaskCreate,
 )
+from scaleapi._pagination import Pager
+from scaleapi._pool import make_pool
 from scaleapi._retry import RetryPolicy
 from scaleapi._task import Task, Tasklist
 from scaleapi._transport import Call, exchange, run_sync
@@ -80,16 +84,25 @@ class ScaleClient(BaseClient[httpx.Client]):
         limits: httpx.Limits = DEFAULT_LIMITS,
         proxy: str | httpx.Proxy | None = None,
         http_client: httpx.Client | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         if max_retries < 0:
             raise ScaleInvalidRequest(f"max_retries must be 0 or more, got {max_retries}", 400)
         policy = RetryPolicy(max_retries, initial_retry_delay, max_retry_delay, max_retry_after)
-        self._settings = make_settings(api_key, base_url, timeout, policy)
+        self._settings = make_settings(
+            api_key,
+            base_url,
+            timeout,
+            policy,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+        )
         self._auto_unique_id = auto_unique_id
         self._limits = limits
         self._proxy = proxy
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(limits=limits, proxy=proxy)
+        self._pool = make_pool(http_client, httpx.Client, limits=limits, proxy=proxy)
 
     # -- the API ------------------------------------------------------------------
 
@@ -199,18 +212,13 @@ class ScaleClient(BaseClient[httpx.Client]):
         ``limit`` sets the page size. Follows ``next_token`` when the server gives one,
         ``offset`` otherwise.
         """
-        query: dict[str, Any] = dict(filters)
+        pager = Pager(filters)
         while True:
-            page = self.tasks(extra_query=extra_query, **query)
+            page = self.tasks(extra_query=extra_query, **pager.query)
             for task in page:
                 yield task
-            if not page.has_more or not page:
+            if not pager.advance(page):
                 return
-            if page.next_token:
-                query["next_token"] = page.next_token
-                query.pop("offset", None)
-            else:
-                query["offset"] = page.offset + len(page)
 
     def create_tasks(
         self,
@@ -240,7 +248,7 @@ class ScaleClient(BaseClient[httpx.Client]):
         client._limits = other._limits  # pyright: ignore[reportPrivateUsage]
         client._proxy = other._proxy  # pyright: ignore[reportPrivateUsage]
         client._owns_http = True
-        client._http = httpx.Client(limits=client._limits, proxy=client._proxy)
+        client._pool = make_pool(None, httpx.Client, limits=client._limits, proxy=client._proxy)
         return client
 
     def _create(
@@ -250,12 +258,12 @@ class ScaleClient(BaseClient[httpx.Client]):
         return self._task(self._run(call))
 
     def _run(self, call: Call[T]) -> T:
-        return run_sync(self._http, exchange(self._settings, call))
+        return run_sync(self._pool.get, exchange(self._settings, call))
 
     def close(self) -> None:
         """Close the connections this client opened (not those of a passed ``http_client``)."""
         if self._owns_http:
-            self._http.close()
+            self._pool.close()
 
     def __enter__(self) -> Self:
         return self
