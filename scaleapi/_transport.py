@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -128,6 +129,16 @@ class Raw(Generic[T]):
 
 class DeadlineExceeded(httpx.TimeoutException):
     """The driver's report that an attempt ran into the call's deadline."""
+
+
+class AttemptDeadline(threading.local):
+    """The ``time.monotonic()`` by which this thread's attempt in flight must end, for the
+    network streams of the clients the SDK makes (see ``_pool``); ``None``: no attempt."""
+
+    at: float | None = None
+
+
+ATTEMPT_DEADLINE = AttemptDeadline()
 
 
 Step: TypeAlias = Send | Sleep
@@ -410,7 +421,8 @@ def _too_big(response: httpx.Response, limit: int) -> ScaleBadResponse:
 
 def _late(request: httpx.Request, timeout: float) -> DeadlineExceeded:
     return DeadlineExceeded(
-        f"the answer did not arrive in full within the call's remaining {timeout:.3g}s",
+        f"the call's deadline passed before the answer arrived in full ({timeout:.3g}s "
+        "were left for this attempt)",
         request=request,
     )
 
@@ -462,8 +474,10 @@ def run_sync(
             sleep(step.seconds)
             outcome = None
             continue
+        started = time.monotonic()
+        if step.timeout is not None:
+            ATTEMPT_DEADLINE.at = started + step.timeout
         try:
-            started = time.monotonic()
             response = get().send(step.request, stream=True)
             try:
                 read_sync(response, step.request, step, started)
@@ -472,6 +486,8 @@ def run_sync(
             outcome = response
         except httpx.HTTPError as error:
             outcome = error
+        finally:
+            ATTEMPT_DEADLINE.at = None
 
 
 async def read_async(response: httpx.Response, step: Send) -> None:
