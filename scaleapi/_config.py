@@ -81,6 +81,8 @@ def make_settings(
     deadline: float | None = DEFAULT_DEADLINE,
     max_response_bytes: int = MAX_RESPONSE_BYTES,
 ) -> Settings:
+    import httpx  # loaded with the clients, not by ``import scaleapi``
+
     key = resolve_key(api_key)
     token = base64.b64encode(f"{key}:".encode()).decode("ascii")
     if base_url:
@@ -95,11 +97,15 @@ def make_settings(
         base_url=url,
         deadline=validate_deadline(deadline),
         max_response_bytes=max_response_bytes,
-        headers={
-            "Authorization": f"Basic {token}",
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        },
+        # httpx.Headers, whose repr hides the Authorization value, so that the dict
+        # never shows the key where locals are recorded (pytest -l, Sentry, rich).
+        headers=httpx.Headers(
+            {
+                "Authorization": f"Basic {token}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            }
+        ),
         timeout=DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else to_timeout(timeout),
         policy=policy,
     )

@@ -252,7 +252,10 @@ def _error_from_failure(
 
 
 def build_request(settings: Settings, call: Call[Any]) -> httpx.Request:
-    headers = settings.headers if call.headers is None else {**settings.headers, **call.headers}
+    headers = settings.headers
+    if call.headers:
+        headers = httpx.Headers(headers)
+        headers.update(call.headers)
     if call.files is not None:
         return httpx.Request(
             call.method,
