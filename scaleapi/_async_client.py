@@ -71,7 +71,10 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
     ``https://api.scale.com/v1``. ``timeout`` is seconds or an :class:`httpx.Timeout`
     (default: 5 s to connect, 60 s for the rest; ``None`` waits forever, only if you say
     so). Failed calls are retried up to ``max_retries`` times where that is safe; see
-    the README on retries and ``unique_id``. Use it as a context manager, or close it.
+    the README on retries and ``unique_id``. ``deadline`` bounds a whole call, retries
+    included (default 200 s; ``None``: no bound), and ``max_response_bytes`` an answer's
+    decoded size. One client serves any event loop (a pool per loop) and survives
+    ``fork()``. Use it as a context manager, or close it.
     """
 
     def __init__(

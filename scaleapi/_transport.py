@@ -283,13 +283,10 @@ def _deadline_error(call: Call[Any], settings: Settings, error: ScaleException) 
     return error
 
 
-def _clip_timeouts(request: httpx.Request, settings: Settings, remaining: float) -> None:
+def _clip_timeouts(
+    request: httpx.Request, phases: dict[str, float | None], remaining: float
+) -> None:
     """No single phase of this attempt may wait past the call's deadline."""
-    phases = settings.timeout.as_dict()
-    if all(v is not None and v <= remaining for v in phases.values()):
-        if request.extensions.get("timeout") is not phases:
-            request.extensions["timeout"] = phases
-        return
     request.extensions["timeout"] = {
         k: remaining if v is None else min(v, remaining) for k, v in phases.items()
     }
@@ -319,6 +316,9 @@ def exchange_raw(
     deadline_at = _deadline_at
     if deadline_at is None and settings.deadline is not None:
         deadline_at = clock() + settings.deadline
+    phases = settings.timeout.as_dict()
+    # Phases only need clipping once the time left is shorter than the longest of them.
+    longest = None if None in phases.values() else max(v for v in phases.values() if v)
     retries = 0
     while True:
         started = clock()
@@ -329,7 +329,8 @@ def exchange_raw(
                 raise ScaleTimeoutError(
                     f"{call.name}: the call's deadline of {settings.deadline:g}s passed"
                 )
-            _clip_timeouts(request, settings, remaining)
+            if longest is None or remaining < longest:
+                _clip_timeouts(request, phases, remaining)
         outcome = yield Send(request, remaining, settings.max_response_bytes)
         elapsed_ms = (clock() - started) * 1000.0
         if isinstance(outcome, httpx.Response):
