@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 import attrs
 import httpx
@@ -89,10 +89,13 @@ class Call(Generic[T]):
     kind: CallKind = CallKind.READ
     params: Mapping[str, Any] | None = None
     body: Any = attrs.field(default=None, repr=False)
+    """The JSON body: any JSON value, or None for no body at all."""
     # For a create with unique_id: the call that finds the task an earlier attempt made.
     recover: Callable[[], Call[T]] | None = None
     headers: Mapping[str, str] | None = attrs.field(default=None, repr=_redact_headers)
+    """Extra headers of this call, over the client's."""
     files: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
+    """Multipart file parts (with ``form`` as the text fields), instead of a JSON body."""
     form: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
 
 
@@ -261,8 +264,8 @@ def build_request(settings: Settings, call: Call[Any]) -> httpx.Request:
             call.method,
             settings.base_url + call.path,
             params=call.params,
-            files=call.files,
-            data=call.form,
+            data={k: _form_value(v) for k, v in (call.form or {}).items()},
+            files={k: _file_part(v) for k, v in call.files.items()},
             headers=headers,
             extensions={"timeout": settings.timeout.as_dict()},
         )
@@ -290,6 +293,21 @@ def _clip_timeouts(
     request.extensions["timeout"] = {
         k: remaining if v is None else min(v, remaining) for k, v in phases.items()
     }
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _file_part(value: Any) -> Any:
+    """A file part from a path, bytes or a binary file object (read when sent)."""
+    if isinstance(value, str | os.PathLike):
+        path = os.fspath(cast("str | os.PathLike[str]", value))
+        with open(path, "rb") as handle:
+            return (os.path.basename(path), handle.read())
+    return value
 
 
 def exchange(

@@ -5,7 +5,7 @@ this file; both say why they exist. The same run from a shell (with a sandbox ru
 and SCALE_SANDBOX_TASK_IDS / SCALE_SANDBOX_NEXT_TOKEN set as below):
 
     cd tests/sandbox && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=. \\
-      schemathesis --config-file schemathesis.toml run ../../scaleapi/_generated/scaleapi.yaml \\
+      schemathesis --config-file schemathesis.toml run ../../scaleapi/openapi.yaml \\
       --url http://127.0.0.1:8080/v1 --checks all --mode positive --max-examples 100 \\
       --auth test_schemathesis: --seed 20241129
 """
@@ -46,7 +46,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
             "SCALE_SANDBOX_TASK_IDS": ",".join(task_ids),
             "SCALE_SANDBOX_NEXT_TOKEN": token,
         }
-        spec = importlib.resources.files("scaleapi._generated").joinpath("scaleapi.yaml")
+        spec = importlib.resources.files("scaleapi").joinpath("openapi.yaml")
         with importlib.resources.as_file(spec) as spec_path:
             result = subprocess.run(
                 [
