@@ -56,9 +56,11 @@ _NO_PROCESS = -1
 
 def check_proxy_environment(environ: Mapping[str, str] = os.environ) -> None:
     """Raise a ScaleException naming a proxy variable httpx would fail on."""
-    for name in sorted(environ):
-        if name.lower() not in PROXY_VARIABLES or not environ[name]:
-            continue
+    used: dict[str, str] = {}  # as urllib reads them: the lower-case name wins
+    for name in sorted(environ, key=lambda n: n.islower()):
+        if name.lower() in PROXY_VARIABLES and environ[name]:
+            used[name.lower()] = name
+    for name in used.values():
         value = environ[name]
         scheme = value.split("://", 1)[0].lower() if "://" in value else "http"
         if scheme not in PROXY_SCHEMES:

@@ -107,6 +107,28 @@ def test_a_given_http_client_not_used_before_fork_works_in_the_child(
         assert in_child(lambda: client.fetch_task("child1").id == "child1") == 0
 
 
+def test_sixteen_threads_sharing_one_client_each_get_their_own_answers(
+    server: HostileServer,
+) -> None:
+    wrong: list[str] = []
+    with scaleapi.ScaleClient(KEY, base_url=server.url) as client:
+
+        def fetch_many(thread: int) -> None:
+            for n in range(50):
+                want = f"t{thread}-{n}"
+                got = client.fetch_task(want).id
+                if got != want:
+                    wrong.append(f"{want} got {got}")
+
+        threads = [threading.Thread(target=fetch_many, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not wrong
+    assert len(server.requests) == 800
+
+
 # -- event loops ------------------------------------------------------------------------
 def test_one_async_client_serves_one_asyncio_run_after_another(server: HostileServer) -> None:
     client = scaleapi.AsyncScaleClient(KEY, base_url=server.url)
