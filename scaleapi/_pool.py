@@ -89,11 +89,21 @@ def client_options(
     return options
 
 
+CERTIFICATE_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+"""Where httpx looks for CA certificates when told by the environment."""
+
+
 def _build(cls: Callable[..., Any], options: Mapping[str, Any]) -> Any:
     try:
         return cls(**options)
     except (ValueError, ImportError) as exc:  # a proxy httpx cannot use, say
         raise ScaleException(f"Cannot set up the HTTP client: {exc}") from None
+    except OSError as exc:  # ssl.SSLError too: certificates that cannot be loaded
+        named = [f"{n}={os.environ[n]!r}" for n in CERTIFICATE_VARIABLES if os.environ.get(n)]
+        where = f" (check {', '.join(named)})" if named else ""
+        raise ScaleException(
+            f"Cannot load the TLS certificates{where}: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def _within_deadline(timeout: float | None) -> float | None:

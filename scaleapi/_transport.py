@@ -4,6 +4,15 @@ async driver, so that retries, logging and error handling are written once.
 :func:`exchange` is a generator: it yields :class:`Send` (send this request, give me the
 response or the ``httpx`` error) and :class:`Sleep` (wait this long), and returns the
 parsed result or raises a :class:`~scaleapi.ScaleException`. The drivers do the I/O.
+
+Two bounds hold for every call. The *deadline* (``Settings.deadline``) covers the whole
+call: the exchange passes each attempt the time left (``Send.timeout``), clips the
+per-phase timeouts to it, and makes no retry whose wait would outlast it; the drivers
+end an attempt that runs out (async: ``asyncio.timeout``; sync: deadline-bound sockets
+for the clients the SDK makes, see ``_pool``, and a clock check after each chunk of a
+body). The *size cap* (``Settings.max_response_bytes``) counts an answer's bytes after
+decompression, as they stream in; a bigger ``Content-Length`` is refused unread.
+:func:`exchange_raw` returns the parsed value with the answer it came from (:class:`Raw`).
 """
 
 from __future__ import annotations
@@ -424,7 +433,7 @@ def _past(deadline_at: float | None, when: float) -> bool:
 
 def _refuse_length(response: httpx.Response, limit: int) -> None:
     length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
+    if length.isascii() and length.isdigit() and (len(length) > 18 or int(length) > limit):
         raise ScaleBadResponse(
             f"the answer announces {length[:30]} bytes, over the {limit} byte limit",
             response.status_code,

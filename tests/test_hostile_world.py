@@ -233,6 +233,23 @@ def test_a_proxy_variable_httpx_cannot_use_is_a_scale_exception_naming_it(
     assert says in str(caught.value)
 
 
+@pytest.mark.parametrize("name", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+@pytest.mark.parametrize("cls", [scaleapi.ScaleClient, scaleapi.AsyncScaleClient])
+def test_certificates_that_cannot_be_loaded_are_a_scale_exception_naming_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, cls: Any, name: str
+) -> None:
+    bad = tmp_path / "not-a-certificate.pem"
+    bad.write_text("this is not a certificate")
+    monkeypatch.setenv(name, str(tmp_path / "missing") if name == "SSL_CERT_FILE" else str(bad))
+    try:
+        client = cls(KEY)
+    except scaleapi.ScaleException as exc:
+        assert name in str(exc)
+    else:  # httpx ignored the variable (a directory it cannot read is skipped): fine
+        assert name == "SSL_CERT_DIR"
+        del client
+
+
 @pytest.mark.parametrize(
     "url",
     ["https://user:hunter2@api.scale.com/v1", "http://:hunter2@127.0.0.1:9/v1"],
