@@ -276,6 +276,12 @@ class Builder:
         return out
 
     def use_params(self, annotation: str) -> str:
+        # A free-form object (no properties) is an empty TypedDict to datamodel-code-generator,
+        # which would refuse every key: it is a plain dict.
+        for name in _names_in(annotation):
+            cls = self.td(name)
+            if cls is not None and hasattr(cls, "__required_keys__") and not cls.__annotations__:
+                annotation = re.sub(rf"\b{name}\b", "dict[str, Any]", annotation)
         for name in _names_in(annotation):
             if hasattr(self.params, name) and name not in {"Any", "Literal"}:
                 self.param_names.add(name)
