@@ -12,6 +12,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
+import attrs
 import httpx
 
 from scaleapi._base import BaseClient
@@ -290,7 +291,7 @@ class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
     async def _send_raw(self, request: Request) -> RawResponse[Any]:
         call = build_call(request, auto_unique_id=self._auto_unique_id)
         raw = await self._run(call)
-        return RawResponse(self._wrap(request.op, raw.parsed), raw.http_response)
+        return attrs.evolve(raw, parsed=self._wrap(request.op, raw.parsed))
 
     async def _run(self, call: Call[T]) -> Raw[T]:
         return await run_async(self._pool.get, exchange_raw(self._settings, call))

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
+import attrs
 import httpx
 
 from scaleapi._base import BaseClient
@@ -287,7 +288,7 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
     def _send_raw(self, request: Request) -> RawResponse[Any]:
         call = build_call(request, auto_unique_id=self._auto_unique_id)
         raw = self._run(call)
-        return RawResponse(self._wrap(request.op, raw.parsed), raw.http_response)
+        return attrs.evolve(raw, parsed=self._wrap(request.op, raw.parsed))
 
     def _run(self, call: Call[T]) -> Raw[T]:
         return run_sync(self._pool.get, exchange_raw(self._settings, call))
