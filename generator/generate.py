@@ -132,7 +132,9 @@ def generate(out: Path) -> None:
     relax = "# pyright: reportUnnecessaryIsInstance=false\n"
     for path in sorted((out / "api").rglob("*")):
         if path.is_file():
-            path.write_text(tool + (relax if path.parent.name == "models" else "") + path.read_text())
+            path.write_text(
+                tool + (relax if path.parent.name == "models" else "") + path.read_text()
+            )
 
 
 def unasync_client() -> str:

@@ -276,6 +276,12 @@ class Builder:
         return out
 
     def use_params(self, annotation: str) -> str:
+        # A free-form object (no properties) is an empty TypedDict to datamodel-code-generator,
+        # which would refuse every key: it is a plain dict.
+        for name in _names_in(annotation):
+            cls = self.td(name)
+            if cls is not None and hasattr(cls, "__required_keys__") and not cls.__annotations__:
+                annotation = re.sub(rf"\b{name}\b", "dict[str, Any]", annotation)
         for name in _names_in(annotation):
             if hasattr(self.params, name) and name not in {"Any", "Literal"}:
                 self.param_names.add(name)
@@ -333,9 +339,7 @@ class Builder:
         keywords = {renames.get(k, k): v for k, v in fields.items() if k not in positional}
         op.keywords = sorted(keywords)
         op.renames = {renames[k]: k for k in fields if k in renames and k not in positional}
-        if len(set(keywords) | {p.py for p in op.positional}) != len(keywords) + len(
-            op.positional
-        ):
+        if len(set(keywords) | {p.py for p in op.positional}) != len(keywords) + len(op.positional):
             raise SpecError(f"{op_id}: two arguments have the same Python name")
         if keywords:
             own = (
@@ -434,7 +438,7 @@ class Builder:
             source = op.kwargs_td or f"{camel(op.op_id)}ParametersQuery"
             self.param_names.add(source)
             op.kwargs_td = name
-            op.kwargs_td_def = f"{name} = {source}\n\"\"\"Keyword arguments of ``{op.name}``.\"\"\""
+            op.kwargs_td_def = f'{name} = {source}\n"""Keyword arguments of ``{op.name}``."""'
             return
         lines = [f"class {name}(TypedDict, total=False):"]
         lines.append(f'    """Keyword arguments of ``{op.name}``."""')
@@ -504,6 +508,23 @@ def operations(spec: Spec, builder: Builder) -> Iterator[Op]:
             yield builder.operation(path, method, node)
 
 
+def enums(spec: Spec) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """The enums with member names (``x-enum-varnames``): description and members."""
+    out: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+    for name, schema in spec.schemas.items():
+        names = schema.get("x-enum-varnames")
+        if names is None:
+            continue
+        values = schema.get("enum", [])
+        if len(names) != len(values) or len(set(names)) != len(names):
+            raise SpecError(
+                f"{name}: x-enum-varnames must name each of its {len(values)} enum values "
+                f"once, in order; it has {len(names)} names"
+            )
+        out[name] = (schema.get("description", ""), list(zip(names, values, strict=True)))
+    return out
+
+
 def module_of(model: str) -> str:
     return snake(model)
 
@@ -571,11 +592,7 @@ def render(spec_path: Path, out: Path, header: str) -> list[str]:
         "mixins": {
             mixin: [op for op in ops if op.object_mixin == mixin] for _, mixin in OBJECTS.values()
         },
-        "enums": {
-            name: (schema.get("description", ""), list(zip(schema["x-enum-varnames"], schema["enum"], strict=True)))
-            for name, schema in spec.schemas.items()
-            if "x-enum-varnames" in schema
-        },
+        "enums": enums(spec),
     }
     written = []
     for template, target, extra in (

@@ -9,6 +9,7 @@ from typing import Any, Generic, Self, TypeVar
 import attrs
 import httpx
 
+from ._config import validate_deadline
 from ._generated.operations import Operation
 from ._objects import Batch, Batchlist, File, Project, StatusCounts, Teammate
 from ._operations import ObjectPage, Page, RawTask
@@ -31,7 +32,6 @@ _OBJECTS: dict[str, Any] = {
 
 class BaseClient(Generic[H]):
     _settings: Settings
-    _http: H
     _owns_http: bool
     _auto_unique_id: bool
 
@@ -43,6 +43,11 @@ class BaseClient(Generic[H]):
     @property
     def timeout(self) -> httpx.Timeout:
         return self._settings.timeout
+
+    @property
+    def deadline(self) -> float | None:
+        """Seconds by which a whole call, retries included, ends; ``None``: no deadline."""
+        return self._settings.deadline
 
     @property
     def max_retries(self) -> int:
@@ -57,15 +62,18 @@ class BaseClient(Generic[H]):
         *,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Self:
         """A client that shares this one's connections but sends with other options.
 
-        ``client.with_options(max_retries=0, timeout=5).fetch_task(task_id)``
+        ``client.with_options(max_retries=0, timeout=5, deadline=10).fetch_task(task_id)``
         """
         clone = copy.copy(self)
         changes: dict[str, Any] = {}
         if not isinstance(timeout, NotGiven):
             changes["timeout"] = to_timeout(timeout)
+        if not isinstance(deadline, NotGiven):
+            changes["deadline"] = validate_deadline(deadline)
         if max_retries is not None:
             changes["policy"] = attrs.evolve(self._settings.policy, max_retries=max_retries)
         clone._settings = attrs.evolve(self._settings, **changes)

@@ -17,8 +17,6 @@ import attrs
 from ._exceptions import ScaleInvalidRequest
 
 if TYPE_CHECKING:
-    import httpx
-
     from ._generated import enums
     from ._generated.params import TaskReviewStatus, TaskStatus, TaskType
 
@@ -68,13 +66,6 @@ class LegacyOptions:
             _deprecated("proxies=", "pass proxy= (one URL for every request)")
             proxy = _one_proxy(proxies)
         return cls(api_instance_url, context, proxy)
-
-    def http_options(self, proxy: str | httpx.Proxy | None) -> dict[str, Any]:
-        """Keyword arguments for the httpx client."""
-        options: dict[str, Any] = {"proxy": proxy if proxy is not None else self.proxy}
-        if self.verify is not None:
-            options["verify"] = self.verify
-        return options
 
 
 def _ssl_context(

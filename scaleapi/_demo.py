@@ -118,6 +118,44 @@ def main() -> None:
         canceled = live.cancel_task(pending.id)
         show("cancel_task", f"{canceled}  status={canceled.status}")
 
+        section("Task management")
+        task.set_metadata({"order": 17})
+        task.add_tags(["urgent", "q4"])
+        show("set_metadata, add_tags", f"metadata={task.metadata} tags={task.tags}")
+        show("update_unique_id", task.update_unique_id(f"order-17-{task.id}").unique_id)
+
+        section("A batch's whole life: project, batch, tasks, finalize, status")
+        project = client.create_project(
+            f"demo-cows-{task.id}",
+            scaleapi.TaskType.Categorization,
+            {"instruction": "Is this animal a cow?"},
+        )
+        show("create_project", f"{project}  type={project.type} version={project.version}")
+        batch = client.create_batch(project.name, f"{project.name}-batch-1")
+        show("create_batch", f"{batch}  status={batch.status}")
+        upload = client.upload_file(b"a picture of a cow", project_name=project.name)
+        show("upload_file", upload.attachment_url)
+        in_batch = [
+            client.create_task(
+                scaleapi.TaskType.Categorization,
+                project=project.name,
+                batch=batch.name,
+                attachment_type="image",
+                attachment=attachment,
+                categories=["cow", "not a cow"],
+            )
+            for attachment in (upload.attachment_url, "http://i.imgur.com/v4cBreD.jpg")
+        ]
+        show("create_task(batch=...)", ", ".join(str(t) for t in in_batch))
+        batch.finalize()
+        show("finalize", f"status={batch.status}")
+        for created in in_batch:
+            created.refresh()  # test keys: completed on the next fetch
+        counts = batch.get_status()
+        show("get_status", f"{dict(counts)}")
+        count = client.get_tasks_count(project_name=project.name, batch_name=batch.name)
+        show("get_tasks_count(project, batch)", count)
+
         section("Errors")
         try:
             client.create_categorization_task(  # type: ignore[call-arg]

@@ -19,7 +19,9 @@ from ._exceptions import ScaleInvalidRequest
 from ._generated import operations as ops
 from ._generated.api import models
 from ._generated.api.types import UNSET, Unset
+from ._pagination import check_page
 from ._retry import CallKind
+from ._task import check_task_json
 from ._transport import Call
 from ._types import as_json_object
 
@@ -43,6 +45,7 @@ def parse_task(data: Any) -> RawTask:
     obj = as_json_object(data)
     if obj is None:
         raise TypeError(f"a task must be a JSON object, not {type(data).__name__}")
+    check_task_json(obj)
     kind = obj.get("type")
     name = ops.TASK_MODELS.get(kind) if isinstance(kind, str) else None
     if name is None:
@@ -98,6 +101,7 @@ def parse_page(data: Any) -> Page:
     docs: list[Any] = obj["docs"]
     if not isinstance(docs, list):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise TypeError(f"docs must be a list, not {type(docs).__name__}")
+    check_page(obj)
     # The generated page model would parse each task by trying every task model in turn;
     # parse_task picks the model by the task's type, which costs half as much per task.
     page: TaskList = model("TaskList").from_dict({**obj, "docs": []})

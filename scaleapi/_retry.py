@@ -13,6 +13,7 @@ A create is retried only where a retry cannot make a second task:
 from __future__ import annotations
 
 import enum
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -111,26 +112,41 @@ class RetryPolicy:
         return Decision(True, delay, f"{what}")
 
 
+def _seconds(text: str, scale: float = 1.0) -> float | None:
+    """A finite, non-negative number of seconds from a header value, else ``None``."""
+    if len(text) > 64:  # no wait worth honouring needs more digits than this
+        return None
+    try:
+        value = float(text) / scale
+    except ValueError:
+        return None
+    if math.isnan(value) or value < 0.0:
+        return None
+    return value  # may be inf: the policy's cap turns that into "do not wait"
+
+
 def retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
     """The wait a server asked for: ``retry-after-ms``, or ``Retry-After`` in seconds or as
-    an HTTP date. ``None`` when there is none or it cannot be read."""
+    an HTTP date. ``None`` when there is none or it cannot be read (NaN, a negative number,
+    garbage); the caller then backs off as usual. Never raises."""
     millis = headers.get("retry-after-ms")
     if millis is not None:
-        try:
-            return max(float(millis) / 1000.0, 0.0)
-        except ValueError:
-            pass
+        seconds = _seconds(millis.strip(), 1000.0)
+        if seconds is not None:
+            return seconds
     value = headers.get("retry-after")
     if value is None:
         return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    value = value.strip()
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
+    if len(value) > 64 or not value[:1].isalpha():
+        return None
     import email.utils  # only an HTTP-date Retry-After needs it
 
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        wait = email.utils.parsedate_to_datetime(value).timestamp() - now()
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
-    return max(when.timestamp() - now(), 0.0)
+    return max(wait, 0.0) if math.isfinite(wait) else None

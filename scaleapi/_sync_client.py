@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
+import attrs
 import httpx
 
 from scaleapi._base import BaseClient
@@ -22,9 +23,11 @@ from scaleapi._compat import (
 )
 from scaleapi._config import make_settings
 from scaleapi._constants import (
+    DEFAULT_DEADLINE,
     DEFAULT_LIMITS,
     DEFAULT_MAX_RETRIES,
     INITIAL_RETRY_DELAY,
+    MAX_RESPONSE_BYTES,
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
 )
@@ -36,10 +39,12 @@ from scaleapi._generated.operations import ListTasksKwargs
 from scaleapi._generated.params import BatchStatus, TaskStatus, TaskType
 from scaleapi._objects import Batch, Batchlist
 from scaleapi._operations import Request, build_call
+from scaleapi._pagination import Pager
+from scaleapi._pool import make_pool
 from scaleapi._raw import RawResponse
 from scaleapi._retry import RetryPolicy
 from scaleapi._task import Task, Tasklist
-from scaleapi._transport import Call, exchange_raw, run_sync
+from scaleapi._transport import Call, Raw, exchange_raw, run_sync
 from scaleapi._types import NOT_GIVEN, NotGiven, TimeoutTypes
 
 if TYPE_CHECKING:
@@ -55,7 +60,10 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
     ``https://api.scale.com/v1``. ``timeout`` is seconds or an :class:`httpx.Timeout`
     (default: 5 s to connect, 60 s for the rest; ``None`` waits forever, only if you say
     so). Failed calls are retried up to ``max_retries`` times where that is safe; see
-    the README on retries and ``unique_id``. Use it as a context manager, or close it.
+    the README on retries and ``unique_id``. ``deadline`` bounds a whole call, retries
+    included (default 200 s; ``None``: no bound), and ``max_response_bytes`` an answer's
+    decoded size. One client serves any event loop (a pool per loop) and survives
+    ``fork()``. Use it as a context manager, or close it.
     """
 
     def __init__(
@@ -73,6 +81,8 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
         limits: httpx.Limits = DEFAULT_LIMITS,
         proxy: str | httpx.Proxy | None = None,
         http_client: httpx.Client | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         api_instance_url: str | None = None,
         verify: bool | str | None = None,
         proxies: Mapping[str, str] | None = None,
@@ -83,11 +93,23 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
         legacy = LegacyOptions.read(api_instance_url, verify, proxies, cert, http_client)
         policy = RetryPolicy(max_retries, initial_retry_delay, max_retry_delay, max_retry_after)
         self._settings = make_settings(
-            api_key, base_url or legacy.base_url, timeout, policy, source=source
+            api_key,
+            base_url or legacy.base_url,
+            timeout,
+            policy,
+            source=source,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
         )
         self._auto_unique_id = auto_unique_id
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(limits=limits, **legacy.http_options(proxy))
+        self._pool = make_pool(
+            http_client,
+            httpx.Client,
+            limits=limits,
+            proxy=proxy if proxy is not None else legacy.proxy,
+            verify=legacy.verify,
+        )
 
     # -- what is not one operation ------------------------------------------------
 
@@ -121,18 +143,13 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
         ``limit`` sets the page size. Follows ``next_token`` when the server gives one,
         ``offset`` otherwise.
         """
-        query: dict[str, Any] = dict(filters)
+        pager = Pager(filters)
         while True:
-            page: Tasklist = self.list_tasks(extra_query=extra_query, **query)
+            page: Tasklist = self.list_tasks(extra_query=extra_query, **pager.query)
             for task in page:
                 yield task
-            if not page.has_more or not page:
+            if not pager.advance(page):
                 return
-            if page.next_token:
-                query["next_token"] = page.next_token
-                query.pop("offset", None)
-            else:
-                query["offset"] = page.offset + len(page)
 
     def get_tasks(
         self,
@@ -270,16 +287,16 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
 
     def _send_raw(self, request: Request) -> RawResponse[Any]:
         call = build_call(request, auto_unique_id=self._auto_unique_id)
-        value, response = self._run(call)
-        return RawResponse(self._wrap(request.op, value), response)
+        raw = self._run(call)
+        return attrs.evolve(raw, parsed=self._wrap(request.op, raw.parsed))
 
-    def _run(self, call: Call[T]) -> tuple[T, httpx.Response]:
-        return run_sync(self._http, exchange_raw(self._settings, call))
+    def _run(self, call: Call[T]) -> Raw[T]:
+        return run_sync(self._pool.get, exchange_raw(self._settings, call))
 
     def close(self) -> None:
         """Close the connections this client opened (not those of a passed ``http_client``)."""
         if self._owns_http:
-            self._http.close()
+            self._pool.close()
 
     def __enter__(self) -> Self:
         return self

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import datetime
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Generic, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 
 from ._generated.api.types import Unset
 from ._generated.object_methods import TaskMethods
@@ -27,6 +26,53 @@ else:
 
     P = TypeVar("P", covariant=True)
     R = TypeVar("R", covariant=True)
+
+
+def check_task_json(obj: dict[str, Any]) -> None:
+    """Refuse, as ``TypeError`` (which the transport reports as a bad answer), a task whose
+    identity is not what the API promises: a ``Task`` is compared and hashed by its id, so
+    an id of ``123``, ``null`` or ``[1]`` must not get that far."""
+    task_id = obj.get("task_id")
+    if not isinstance(task_id, str) or not task_id:
+        raise TypeError(f"a task's task_id must be a non-empty string, not {task_id!r}"[:200])
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        raise TypeError(f"a task's type must be a string, not {kind!r}"[:200])
+
+
+def _container(value: object) -> dict[Any, object] | list[object] | None:
+    if isinstance(value, dict):
+        return cast("dict[Any, object]", value)
+    if isinstance(value, list):
+        return cast("list[object]", value)
+    return None
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts, lists, scalars), however deeply it nests: made
+    with a loop, not recursion, so metadata nested a thousand deep copies like any other."""
+    top = _container(value)
+    if top is None:
+        return value
+    root: dict[Any, object] | list[object] = {} if isinstance(top, dict) else []
+    stack = [(top, root)]
+    while stack:
+        source, target = stack.pop()
+        items: Iterable[tuple[Any, object]] = (
+            source.items() if isinstance(source, dict) else enumerate(source)
+        )
+        for key, item in items:
+            inner = _container(item)
+            copied: object = item
+            if inner is not None:
+                new: dict[Any, object] | list[object] = {} if isinstance(inner, dict) else []
+                stack.append((inner, new))
+                copied = new
+            if isinstance(target, dict):
+                target[key] = copied
+            else:
+                target.append(copied)
+    return root
 
 
 class TaskModel(Protocol[P, R]):
@@ -117,7 +163,8 @@ class Task(TaskMethods, Owned, Generic[P, R]):
 
     def as_dict(self) -> dict[str, Any]:
         """The task as the server sent it, unknown fields included (a copy)."""
-        return copy.deepcopy(self._data)
+        copied: dict[str, Any] = copy_json(self._data)
+        return copied
 
     def __getattr__(self, name: str) -> Any:
         # Only called for names that are not attributes: the task's other fields, then

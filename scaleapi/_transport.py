@@ -4,6 +4,15 @@ async driver, so that retries, logging and error handling are written once.
 :func:`exchange` is a generator: it yields :class:`Send` (send this request, give me the
 response or the ``httpx`` error) and :class:`Sleep` (wait this long), and returns the
 parsed result or raises a :class:`~scaleapi.ScaleException`. The drivers do the I/O.
+
+Two bounds hold for every call. The *deadline* (``Settings.deadline``) covers the whole
+call: the exchange passes each attempt the time left (``Send.timeout``), clips the
+per-phase timeouts to it, and makes no retry whose wait would outlast it; the drivers
+end an attempt that runs out (async: ``asyncio.timeout``; sync: deadline-bound sockets
+for the clients the SDK makes, see ``_pool``, and a clock check after each chunk of a
+body). The *size cap* (``Settings.max_response_bytes``) counts an answer's bytes after
+decompression, as they stream in; a bigger ``Content-Length`` is refused unread.
+:func:`exchange_raw` returns the parsed value with the answer it came from (:class:`Raw`).
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any, Generic, TypeAlias, TypeVar, cast
@@ -19,7 +29,12 @@ from typing import Any, Generic, TypeAlias, TypeVar, cast
 import attrs
 import httpx
 
-from ._constants import BODY_EXCERPT_CHARS, LOG_ENV
+from ._constants import (
+    BODY_EXCERPT_CHARS,
+    DEFAULT_DEADLINE,
+    LOG_ENV,
+    MAX_RESPONSE_BYTES,
+)
 from ._exceptions import (
     ScaleBadResponse,
     ScaleConnectionError,
@@ -35,9 +50,6 @@ from ._types import as_json_object
 T = TypeVar("T")
 
 logger = logging.getLogger("scaleapi")
-
-MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-"""A body announced larger than this is refused rather than read into memory."""
 
 UNIQUE_ID_HINT = (
     "Pass unique_id=... (or create the client with auto_unique_id=True) to make creates "
@@ -59,9 +71,25 @@ def _setup_logging_from_env() -> None:
 _setup_logging_from_env()
 
 
+def _redact_headers(headers: Mapping[str, str] | None) -> str:
+    """A headers repr that never shows a credential."""
+    if headers is None:
+        return "None"
+    return repr({k: "[hidden]" if k.lower() in SECRET_HEADERS else v for k, v in headers.items()})
+
+
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+
+
 @attrs.frozen
 class Call(Generic[T]):
-    """One logical API call: what to send, and how to read a successful answer."""
+    """One logical API call: what to send, and how to read a successful answer.
+
+    ``body`` is any JSON value (an object, or a list for the tag operations), sent as
+    JSON; ``None`` sends no body at all. ``files`` (with ``form`` for the other fields)
+    sends a multipart body instead, as ``httpx`` takes them. ``headers`` are merged over
+    the client's own for this call.
+    """
 
     name: str
     method: str
@@ -69,25 +97,60 @@ class Call(Generic[T]):
     parse: Callable[[Any], T]
     kind: CallKind = CallKind.READ
     params: Mapping[str, Any] | None = None
-    body: Any = None
+    body: Any = attrs.field(default=None, repr=False)
     """The JSON body: any JSON value, or None for no body at all."""
     # For a create with unique_id: the call that finds the task an earlier attempt made.
     recover: Callable[[], Call[T]] | None = None
-    headers: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = attrs.field(default=None, repr=_redact_headers)
     """Extra headers of this call, over the client's."""
-    files: Mapping[str, Any] | None = None
+    files: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
     """Multipart file parts (with ``form`` as the text fields), instead of a JSON body."""
-    form: Mapping[str, Any] | None = None
+    form: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen
 class Send:
+    """Send ``request``; the whole attempt (answer and body) must end within ``timeout``
+    seconds (``None``: no limit but the per-phase ones) and the body must not decode to
+    more than ``max_bytes``."""
+
     request: httpx.Request
+    timeout: float | None = None
+    max_bytes: int = MAX_RESPONSE_BYTES
 
 
 @attrs.frozen
 class Sleep:
     seconds: float
+
+
+@attrs.frozen
+class Raw(Generic[T]):
+    """A result with the answer it came from: for debugging, and for what the parsed
+    value does not carry (headers, the request id)."""
+
+    parsed: T
+    status_code: int
+    headers: httpx.Headers
+    request_id: str | None
+    retries: int
+    """How many times the call was sent again before this answer."""
+    http_response: httpx.Response = attrs.field(repr=False)
+    """The ``httpx`` answer, its body already read (``.content``, ``.json()``)."""
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """The driver's report that an attempt ran into the call's deadline."""
+
+
+class AttemptDeadline(threading.local):
+    """The ``time.monotonic()`` by which this thread's attempt in flight must end, for the
+    network streams of the clients the SDK makes (see ``_pool``); ``None``: no attempt."""
+
+    at: float | None = None
+
+
+ATTEMPT_DEADLINE = AttemptDeadline()
 
 
 Step: TypeAlias = Send | Sleep
@@ -97,15 +160,22 @@ Exchange: TypeAlias = Generator[Step, Outcome, T]
 
 @attrs.frozen
 class Settings:
-    """What a client (or a ``with_options`` copy of it) sends every call with."""
+    """What a client (or a ``with_options`` copy of it) sends every call with.
+
+    ``deadline`` bounds a whole call, every retry and wait included, in seconds (``None``:
+    only the per-phase ``timeout`` and the retry policy bound it). ``max_response_bytes``
+    bounds an answer's body, counted after decompression.
+    """
 
     base_url: str
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = attrs.field(repr=_redact_headers)
     timeout: httpx.Timeout
     policy: RetryPolicy
-    clock: Callable[[], float] = time.monotonic
-    wall_clock: Callable[[], float] = time.time
-    rand: Callable[[], float] = random.random
+    clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
+    wall_clock: Callable[[], float] = attrs.field(default=time.time, repr=False)
+    rand: Callable[[], float] = attrs.field(default=random.random, repr=False)
+    deadline: float | None = DEFAULT_DEADLINE
+    max_response_bytes: int = MAX_RESPONSE_BYTES
 
 
 def _classify(error: httpx.HTTPError) -> Failure:
@@ -150,7 +220,8 @@ def error_from_response(call: Call[Any], response: httpx.Response) -> ScaleExcep
     cls = exception_for_status(status)
     error = cls(message, status, request_id=response.headers.get("x-request-id"))
     if isinstance(error, ScaleTooManyRequests):
-        error.retry_after = retry_after(response.headers)
+        wait = retry_after(response.headers)
+        error.retry_after = wait if wait is not None and wait != float("inf") else None
     return error
 
 
@@ -193,7 +264,10 @@ def _error_from_failure(
 
 
 def build_request(settings: Settings, call: Call[Any]) -> httpx.Request:
-    headers = settings.headers if not call.headers else {**settings.headers, **call.headers}
+    headers = settings.headers
+    if call.headers:
+        headers = httpx.Headers(headers)
+        headers.update(call.headers)
     if call.files is not None:
         return httpx.Request(
             call.method,
@@ -212,6 +286,22 @@ def build_request(settings: Settings, call: Call[Any]) -> httpx.Request:
         headers=headers,
         extensions={"timeout": settings.timeout.as_dict()},
     )
+
+
+def _deadline_error(call: Call[Any], settings: Settings, error: ScaleException) -> ScaleException:
+    error.message += (
+        f" (the call's deadline of {settings.deadline:g}s leaves no time for another try)"
+    )
+    return error
+
+
+def _clip_timeouts(
+    request: httpx.Request, phases: dict[str, float | None], remaining: float
+) -> None:
+    """No single phase of this attempt may wait past the call's deadline."""
+    request.extensions["timeout"] = {
+        k: remaining if v is None else min(v, remaining) for k, v in phases.items()
+    }
 
 
 def _form_value(value: Any) -> str:
@@ -235,34 +325,62 @@ def exchange(
     build: Callable[[Settings, Call[Any]], httpx.Request] = build_request,
 ) -> Exchange[T]:
     """Send ``call`` until it succeeds or the policy gives up; see the module docstring."""
-    value, _ = yield from exchange_raw(settings, call, build)
-    return value
+    raw = yield from exchange_raw(settings, call, build)
+    return raw.parsed
 
 
 def exchange_raw(
     settings: Settings,
     call: Call[T],
     build: Callable[[Settings, Call[Any]], httpx.Request] = build_request,
-) -> Exchange[tuple[T, httpx.Response]]:
-    """:func:`exchange`, returning the final answer (its body read) with the parsed value."""
+    *,
+    _deadline_at: float | None = None,
+) -> Exchange[Raw[T]]:
+    """:func:`exchange`, returning the parsed value with the answer it came from."""
     request = build(settings, call)
     policy = settings.policy
+    clock = settings.clock
+    deadline_at = _deadline_at
+    if deadline_at is None and settings.deadline is not None:
+        deadline_at = clock() + settings.deadline
+    phases = settings.timeout.as_dict()
+    # Phases only need clipping once the time left is shorter than the longest of them.
+    longest = None if None in phases.values() else max(v for v in phases.values() if v)
     retries = 0
     while True:
-        started = settings.clock()
-        outcome = yield Send(request)
-        elapsed_ms = (settings.clock() - started) * 1000.0
+        started = clock()
+        remaining: float | None = None
+        if deadline_at is not None:
+            remaining = deadline_at - started
+            if remaining <= 0:  # only after a wait: the first attempt always goes out
+                raise ScaleTimeoutError(
+                    f"{call.name}: the call's deadline of {settings.deadline:g}s passed"
+                )
+            if longest is None or remaining < longest:
+                _clip_timeouts(request, phases, remaining)
+        outcome = yield Send(request, remaining, settings.max_response_bytes)
+        elapsed_ms = (clock() - started) * 1000.0
         if isinstance(outcome, httpx.Response):
             status = outcome.status_code
             logger.info("%s %s -> %d in %.1f ms", call.method, request.url.path, status, elapsed_ms)
             if status < 300:
-                return _parse_success(call, outcome), outcome
+                return Raw(
+                    _parse_success(call, outcome),
+                    status,
+                    outcome.headers,
+                    outcome.headers.get("x-request-id"),
+                    retries,
+                    outcome,
+                )
             if status == 409 and retries and call.recover is not None:
                 logger.info(
                     "%s: 409 after a retry: an earlier attempt created the task; fetching it",
                     call.name,
                 )
-                return (yield from exchange_raw(settings, call.recover(), build))
+                found = yield from exchange_raw(
+                    settings, call.recover(), build, _deadline_at=deadline_at
+                )
+                return attrs.evolve(found, retries=found.retries + retries)
             decision = policy.decide(
                 call.kind,
                 Failure.STATUS,
@@ -272,11 +390,11 @@ def exchange_raw(
                 now=settings.wall_clock,
                 rand=settings.rand,
             )
-            if not decision.retry:
+            if not decision.retry or _past(deadline_at, clock() + decision.delay):
                 error = error_from_response(call, outcome)
                 if call.kind is CallKind.CREATE and status in (500, 502, 504):
                     error.message += " The task may or may not have been created. " + UNIQUE_ID_HINT
-                raise error
+                raise _deadline_error(call, settings, error) if decision.retry else error
         else:
             assert outcome is not None
             failure = _classify(outcome)
@@ -290,8 +408,13 @@ def exchange_raw(
                 now=settings.wall_clock,
                 rand=settings.rand,
             )
-            if not decision.retry:
+            if isinstance(outcome, DeadlineExceeded):
                 raise _error_from_failure(call, failure, outcome) from None
+            if not decision.retry or _past(deadline_at, clock() + decision.delay):
+                error = _error_from_failure(call, failure, outcome)
+                raise (
+                    _deadline_error(call, settings, error) if decision.retry else error
+                ) from None
         retries += 1
         logger.info(
             "%s: retry %d of %d in %.2fs: %s",
@@ -304,25 +427,74 @@ def exchange_raw(
         yield Sleep(decision.delay)
 
 
-def _too_large(response: httpx.Response) -> bool:
+def _past(deadline_at: float | None, when: float) -> bool:
+    return deadline_at is not None and when >= deadline_at
+
+
+def _refuse_length(response: httpx.Response, limit: int) -> None:
     length = response.headers.get("content-length", "")
-    return length.isdigit() and int(length) > MAX_RESPONSE_BYTES
+    if length.isascii() and length.isdigit() and (len(length) > 18 or int(length) > limit):
+        raise ScaleBadResponse(
+            f"the answer announces {length[:30]} bytes, over the {limit} byte limit",
+            response.status_code,
+            request_id=response.headers.get("x-request-id"),
+        )
 
 
-def _refuse(response: httpx.Response) -> ScaleBadResponse:
+def _too_big(response: httpx.Response, limit: int) -> ScaleBadResponse:
     return ScaleBadResponse(
-        f"the answer announces {response.headers.get('content-length')} bytes, over the "
-        f"{MAX_RESPONSE_BYTES} byte limit",
+        f"the answer's body is over the {limit} byte limit (counted after decompression); "
+        "it was not read further",
         response.status_code,
+        request_id=response.headers.get("x-request-id"),
     )
 
 
+def _late(request: httpx.Request, timeout: float) -> DeadlineExceeded:
+    return DeadlineExceeded(
+        f"the call's deadline passed before the answer arrived in full ({timeout:.3g}s "
+        "were left for this attempt)",
+        request=request,
+    )
+
+
+def _keep(response: httpx.Response, chunks: list[bytes]) -> None:
+    # What httpx's own read() does with the chunks it joins: the body is then there for
+    # .content, .json() and .text.
+    response._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)  # pyright: ignore[reportPrivateUsage]
+
+
+def read_sync(
+    response: httpx.Response,
+    request: httpx.Request,
+    step: Send,
+    started: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Read a streamed body into ``response``: decoded bytes counted against
+    ``step.max_bytes``, the clock checked against ``step.timeout`` after every chunk."""
+    limit = step.max_bytes
+    _refuse_length(response, limit)
+    chunks: list[bytes] = []
+    size = 0
+    deadline = None if step.timeout is None else started + step.timeout
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_big(response, limit)
+        chunks.append(chunk)
+        if deadline is not None and clock() > deadline:
+            raise _late(request, step.timeout or 0.0)
+    _keep(response, chunks or [b""])
+
+
 def run_sync(
-    client: httpx.Client,
+    client: httpx.Client | Callable[[], httpx.Client],
     steps: Exchange[T],
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Drive an exchange with a blocking ``httpx.Client``."""
+    """Drive an exchange with a blocking ``httpx.Client`` (or a function giving it)."""
+    get: Callable[[], httpx.Client] = client if callable(client) else lambda: client
     outcome: Outcome = None
     while True:
         try:
@@ -333,29 +505,48 @@ def run_sync(
             sleep(step.seconds)
             outcome = None
             continue
+        started = time.monotonic()
+        if step.timeout is not None:
+            ATTEMPT_DEADLINE.at = started + step.timeout
         try:
-            response = client.send(step.request, stream=True)
+            response = get().send(step.request, stream=True)
             try:
-                if _too_large(response):
-                    raise _refuse(response)
-                response.read()
+                read_sync(response, step.request, step, started)
             finally:
                 response.close()
             outcome = response
         except httpx.HTTPError as error:
             outcome = error
+        finally:
+            ATTEMPT_DEADLINE.at = None
+
+
+async def read_async(response: httpx.Response, step: Send) -> None:
+    """:func:`read_sync` for an async answer (the deadline is the caller's timeout)."""
+    limit = step.max_bytes
+    _refuse_length(response, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_big(response, limit)
+        chunks.append(chunk)
+    _keep(response, chunks or [b""])
 
 
 async def run_async(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | Callable[[], httpx.AsyncClient],
     steps: Exchange[T],
     sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> T:
-    """Drive an exchange with an ``httpx.AsyncClient``."""
-    if sleep is None:
-        import asyncio  # only async users pay for importing it
+    """Drive an exchange with an ``httpx.AsyncClient`` (or a function giving it); each
+    attempt, answer and body included, runs under the call's remaining deadline."""
+    import asyncio  # only async users pay for importing it
 
+    if sleep is None:
         sleep = asyncio.sleep
+    get: Callable[[], httpx.AsyncClient] = client if callable(client) else lambda: client
     outcome: Outcome = None
     while True:
         try:
@@ -366,14 +557,16 @@ async def run_async(
             await sleep(step.seconds)
             outcome = None
             continue
+        http = get()
         try:
-            response = await client.send(step.request, stream=True)
-            try:
-                if _too_large(response):
-                    raise _refuse(response)
-                await response.aread()
-            finally:
-                await response.aclose()
+            async with asyncio.timeout(step.timeout):
+                response = await http.send(step.request, stream=True)
+                try:
+                    await read_async(response, step)
+                finally:
+                    await response.aclose()
             outcome = response
+        except TimeoutError:
+            outcome = _late(step.request, step.timeout or 0.0)
         except httpx.HTTPError as error:
             outcome = error

@@ -63,11 +63,18 @@ def test_each_type_completes_with_its_own_response(client: scaleapi.ScaleClient)
     assert words is not None and words.transcript and words.alignment
 
 
-def test_live_task_cancels_once(live: scaleapi.ScaleClient) -> None:
+def test_a_pending_task_cancels_and_a_repeat_changes_nothing(live: scaleapi.ScaleClient) -> None:
     task = live.create_categorization_task(**CATEGORIZATION)
     assert task.cancel() is task and task.status == "canceled"
+    again = live.cancel_task(task.id)
+    assert again.status == "canceled" and again.as_dict() == task.as_dict()
+
+
+def test_a_completed_task_cannot_be_canceled(client: scaleapi.ScaleClient) -> None:
+    task = client.create_categorization_task(**CATEGORIZATION).refresh()
+    assert task.status == "completed"
     with pytest.raises(scaleapi.ScaleInvalidRequest, match="cancel"):
-        live.cancel_task(task.id)
+        task.cancel()
 
 
 def test_errors_from_a_real_server(client: scaleapi.ScaleClient, scale_sandbox_url: str) -> None:

@@ -107,7 +107,7 @@ assert task.status == TaskStatus.Completed.value, task.status
 found = list(client.get_tasks(project_name=project_name, task_type=TaskType.ImageAnnotation))
 assert [t.id for t in found] == [task.id], found
 assert client.get_tasks_count(project_name=project_name) == 1
-print(task.id, task.as_dict()['params']['instruction'])
+print(task.id, task.instruction)
 """
 
 
@@ -194,7 +194,15 @@ def test_get_tasks_needs_a_project_or_a_batch(client: scaleapi.ScaleClient) -> N
 # -- task management -------------------------------------------------------------------
 
 
-def test_task_management_on_the_client_and_on_the_task(client: scaleapi.ScaleClient) -> None:
+@pytest.fixture
+def live(scale_sandbox_url: str, scale_live_key: str) -> Iterator[scaleapi.ScaleClient]:
+    """Tasks of a live key wait for people: they stay pending, so they can be canceled."""
+    with scaleapi.ScaleClient(scale_live_key, base_url=scale_sandbox_url) as c:
+        yield c
+
+
+def test_task_management_on_the_client_and_on_the_task(live: scaleapi.ScaleClient) -> None:
+    client = live
     uid = unique("uid")
     task = client.create_categorization_task(**CATEGORIZATION, unique_id=uid)
     assert "tags" not in task.as_dict()
@@ -209,6 +217,7 @@ def test_task_management_on_the_client_and_on_the_task(client: scaleapi.ScaleCli
         other.update_unique_id(new_uid)
     assert "unique_id" not in task.clear_unique_id().as_dict()
     canceled = other.cancel(clear_unique_id=True)
+    assert other.cancel().status == "canceled"  # a repeat cancel changes nothing
     assert canceled.status == "canceled" and "unique_id" not in canceled.as_dict()
     reused = client.create_categorization_task(**CATEGORIZATION, unique_id=uid)
     assert reused.id != other.id

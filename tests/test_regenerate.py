@@ -1,10 +1,10 @@
 """Adding a field to the spec and regenerating is all it takes to send it, typed.
 
 A copy of the repository (``openapi/``, ``generator/``, ``scaleapi/``, ``pyproject.toml``)
-gets one new optional property, ``priority``, on ``CategorizationTaskCreate`` in its spec,
+gets one new optional property, ``review_hours``, on ``CategorizationTaskCreate`` in its spec,
 then ``generator/generate.py`` (what ``make generate`` runs). No other file is touched.
-Then, in the copy: ``mypy --strict`` (and strict pyright) accept ``priority=3`` and reject
-``priority="high"`` on ``create_categorization_task``, and the call sends ``"priority": 3``
+Then, in the copy: ``mypy --strict`` (and strict pyright) accept ``review_hours=3`` and reject
+``review_hours="high"`` on ``create_categorization_task``, and the call sends ``"review_hours": 3``
 to a local HTTP server. The SDK of this repository, not regenerated, refuses the same
 call before sending anything. About 4 s in all, most of it the generators.
 """
@@ -34,12 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PYRIGHT = ROOT / "node_modules" / ".bin" / "pyright"
 COPIED = ("openapi", "generator", "scaleapi", "pyproject.toml")
 SCHEMA = "CategorizationTaskCreate"
-PRIORITY = """\
-        priority:
-          type: integer
-          minimum: 1
-          maximum: 10
-          description: How soon workers should pick the task up, from 1 (last) to 10 (first).
+REVIEW_HOURS = """\
+type: integer
+minimum: 1
+maximum: 72
+description: Hours within which the answer is needed.
 """
 REQUIRED = {"attachment_type": "website", "attachment": "http://www.google.com/"}
 CATEGORIES = ["public", "private"]
@@ -47,7 +46,7 @@ CATEGORIES = ["public", "private"]
 # A call site a user would write; the line that must fail is marked.
 CALL = (
     'client.create_categorization_task(attachment_type="website", '
-    'attachment="http://www.google.com/", categories=["public", "private"], priority={})'
+    'attachment="http://www.google.com/", categories=["public", "private"], review_hours={})'
 )
 CALL_SITE = f"""\
 # pyright: strict
@@ -59,7 +58,7 @@ def create(client: scaleapi.ScaleClient) -> None:
     {CALL.format('"high"')}  # expect: error
 """
 
-# Run in a subprocess with the copy first on PYTHONPATH: create a task with priority=3.
+# Run in a subprocess with the copy first on PYTHONPATH: create a task with review_hours=3.
 WIRE_SCRIPT = """\
 import json, sys
 import scaleapi
@@ -69,21 +68,18 @@ task = client.create_categorization_task(
     attachment_type="website",
     attachment="http://www.google.com/",
     categories=["public", "private"],
-    priority=3,
+    review_hours=3,
 )
 print(json.dumps({"file": scaleapi.__file__, "id": task.id, "type": task.type}))
 """
 
 
-def add_priority(spec: str) -> str:
-    """The spec with ``priority`` as the first property of CategorizationTaskCreate."""
-    anchor = f"\n    {SCHEMA}:\n"
-    start = spec.index(anchor) + len(anchor)
-    props = spec.index("\n      properties:\n", start) + len("\n      properties:\n")
-    # The next schema must start after that `properties:`, or it was another schema's.
-    next_schema = re.compile(r"^    \S", re.MULTILINE).search(spec, start)
-    assert next_schema is None or props < next_schema.start()
-    return spec[:props] + PRIORITY + spec[props:]
+def add_review_hours(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with ``review_hours`` as a new optional property of CategorizationTaskCreate."""
+    schema = spec["components"]["schemas"][SCHEMA]
+    own = next(part for part in schema["allOf"] if "properties" in part)
+    own["properties"] = {"review_hours": yaml.safe_load(REVIEW_HOURS), **own["properties"]}
+    return spec
 
 
 def run_generator(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -109,10 +105,8 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
         else:
             shutil.copy2(source, root / name)
     spec_path = root / "openapi" / "scaleapi.yaml"
-    spec_path.write_text(add_priority(spec_path.read_text()))
-    schema = yaml.safe_load(spec_path.read_text())["components"]["schemas"][SCHEMA]
-    assert schema["properties"]["priority"]["type"] == "integer"
-    assert "priority" not in schema.get("required", [])
+    spec = add_review_hours(yaml.safe_load(spec_path.read_text()))
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
 
     # `make check-generated` catches a spec edited without regenerating...
     stale = run_generator(root, "--check")
@@ -162,7 +156,7 @@ def test_mypy_types_the_new_field(regenerated: Path) -> None:
     output = proc.stdout + proc.stderr
     assert proc.returncode in (0, 1), f"mypy did not run:\n{output}"
     assert mypy_error_lines(output, "call_site.py") == {marked_error_line()}, output
-    assert '"priority"' in output and '"int"' in output, output
+    assert '"review_hours"' in output and '"int"' in output, output
 
 
 def test_pyright_types_the_new_field(regenerated: Path) -> None:
@@ -182,7 +176,7 @@ def test_pyright_types_the_new_field(regenerated: Path) -> None:
     errors = [d for d in result["generalDiagnostics"] if d["severity"] == "error"]
     lines = {d["range"]["start"]["line"] + 1 for d in errors}
     assert lines == {marked_error_line()}, errors
-    assert all('"priority"' in d["message"] for d in errors), errors
+    assert all('"review_hours"' in d["message"] for d in errors), errors
 
 
 @dataclass
@@ -254,7 +248,7 @@ def test_regenerated_sdk_sends_the_new_field(regenerated: Path, server: Recorder
     assert server.bodies == [
         {
             "path": "/v1/task/categorization",
-            "json": {**REQUIRED, "categories": CATEGORIES, "priority": 3},
+            "json": {**REQUIRED, "categories": CATEGORIES, "review_hours": 3},
         }
     ]
 
@@ -264,9 +258,9 @@ def test_sdk_before_regenerating_refuses_the_field(
 ) -> None:
     assert Path(scaleapi.__file__).resolve().is_relative_to(ROOT / "scaleapi")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    unknown: dict[str, Any] = {"priority": 3}
+    unknown: dict[str, Any] = {"review_hours": 3}
     client = scaleapi.ScaleClient("test_regenerate", base_url=server.url, max_retries=0)
-    with client, pytest.raises(scaleapi.ScaleInvalidRequest, match="'priority'"):
+    with client, pytest.raises(scaleapi.ScaleInvalidRequest, match="'review_hours'"):
         client.create_categorization_task(**REQUIRED, categories=CATEGORIES, **unknown)
     assert server.bodies == []
 
@@ -312,6 +306,7 @@ def add_type_and_operation(spec: dict[str, Any]) -> dict[str, Any]:
     task["description"] = "A sentiment task."
     schemas["SentimentTask"] = task
     schemas["TaskType"]["enum"].append(NEW_TYPE)
+    schemas["TaskType"]["x-enum-varnames"].append("Sentiment")
     schemas["Task"]["oneOf"].append({"$ref": "#/components/schemas/SentimentTask"})
     schemas["Task"]["discriminator"]["mapping"][NEW_TYPE] = "#/components/schemas/SentimentTask"
     schemas["EscalateTaskBody"] = {

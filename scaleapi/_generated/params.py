@@ -217,7 +217,7 @@ class TaskCreateCommon(TypedDict):
     unique_id: NotRequired[UniqueId]
     clear_unique_id_on_error: NotRequired[bool]
     """
-    If the task ends in `error`, remove its `unique_id`, so that a new task can be created with it.
+    If the task ends in `error`, remove its `unique_id`, so that a new task can be created with it (not done when omitted). An option of the create, not a param: it is not echoed in the task's `params`.
     """
     tags: NotRequired[TagList]
 
@@ -1771,6 +1771,10 @@ class TaskTemplate(TypedDict):
     id: str
     """
     The template's ID.
+    """
+    project: str
+    """
+    The name of the template's project (the official SDK reads it).
     """
     version: int
     """

@@ -1,4 +1,7 @@
-"""Callback delivery: POST the completed task to its `callback_url`, loopback hosts only."""
+"""Callback delivery: POST the completed task to its `callback_url`, loopback hosts only.
+
+A `callback_url` that is an email address (the API notifies it) is recorded as
+`emailed`, and nothing is sent."""
 
 from __future__ import annotations
 
@@ -91,6 +94,10 @@ class CallbackDispatcher:
             "payload": payload,
         }
         self.deliveries.append(record)
+        if "@" in url and "://" not in url:  # an email address: recorded, never sent
+            record["status"] = "emailed"
+            record["channel"] = "email"
+            return
         allowed, reason = is_loopback_url(url)
         if not allowed:
             record["status"] = "skipped"
@@ -105,7 +112,8 @@ class CallbackDispatcher:
 
     def counts(self) -> dict[str, int]:
         found = collections.Counter(str(record["status"]) for record in self.deliveries)
-        return {name: found.get(name, 0) for name in ("pending", "delivered", "failed", "skipped")}
+        kinds = ("pending", "delivered", "failed", "skipped", "emailed")
+        return {name: found.get(name, 0) for name in kinds}
 
     async def _deliver(self, record: dict[str, Any]) -> None:
         import httpx

@@ -102,6 +102,13 @@ class Operation:
     """Whether the spec documents a 400 answer (then unknown query parameters get one)."""
     query_defaults: Mapping[str, object]
     """`x-server-default` of each query parameter that states one."""
+    query_repeatable: frozenset[str] = frozenset()
+    """Query parameters whose schema takes an array: repeated, they make a list."""
+    empty_body: Any = None
+    """What an empty JSON body stands for: `[]` for an array body, else `{}` (the
+    official SDK sends an empty list or object as no body at all)."""
+    form_validator: Validator | None = None
+    """For a `multipart/form-data` body: validates its fields (the file as a string)."""
 
     @property
     def is_create(self) -> bool:
@@ -112,7 +119,11 @@ class Operation:
         query: dict[str, object] = {}
         for name, raw in pairs:
             if name in query:
-                raise InvalidRequest(f"Invalid parameter {name}: given more than once")
+                if name not in self.query_repeatable:
+                    raise InvalidRequest(f"Invalid parameter {name}: given more than once")
+                before = query[name]
+                query[name] = [*before, raw] if isinstance(before, list) else [before, raw]
+                continue
             coerce = self.query_coercers.get(name)
             query[name] = raw if coerce is None else coerce(raw)
         if self.query_validator is not None:
@@ -137,7 +148,8 @@ def _coerce_number(raw: str) -> object:
 
 
 def _coerce_boolean(raw: str) -> object:
-    return {"true": True, "false": False}.get(raw, raw)
+    # `True` / `False` too: the official SDK's requests writes Python booleans so.
+    return {"true": True, "false": False, "True": True, "False": False}.get(raw, raw)
 
 
 _COERCERS: dict[str, Callable[[str], object]] = {
@@ -337,14 +349,23 @@ class ApiSpec:
         task_type: str | None,
     ) -> Operation:
         body_validator: Validator | None = None
+        form_validator: Validator | None = None
         body_required = False
+        empty_body: Any = None
         body = operation.get("requestBody")
         if body is not None:
             body = self.resolve(body)
-            media = body.get("content", {}).get("application/json")
+            content = body.get("content", {})
+            media = content.get("application/json")
+            body_required = bool(body.get("required", False))
             if media is not None and "schema" in media:
                 body_validator = self.compile(media["schema"])
-                body_required = bool(body.get("required", False))
+                array = self.resolve(media["schema"]).get("type") == "array"
+                empty_body = [] if array else {}
+            form = content.get("multipart/form-data")
+            if form is not None and "schema" in form:
+                form_validator = self.compile(form["schema"])
+        repeatable: set[str] = set()
         query_schemas: dict[str, Any] = {}
         required: list[str] = []
         coercers: dict[str, Callable[[str], object]] = {}
@@ -363,6 +384,8 @@ class ApiSpec:
             query_schemas[name] = schema
             if parameter.get("required"):
                 required.append(name)
+            if self._takes_array(schema):
+                repeatable.add(name)
             kind = self.resolve(schema).get("type")
             if isinstance(kind, str) and kind in _COERCERS:
                 coercers[name] = _COERCERS[kind]
@@ -387,7 +410,18 @@ class ApiSpec:
             query_coercers=coercers,
             rejects_invalid="400" in cast("Mapping[str, Any]", operation.get("responses", {})),
             query_defaults=query_defaults,
+            query_repeatable=frozenset(repeatable),
+            empty_body=empty_body,
+            form_validator=form_validator,
         )
+
+    def _takes_array(self, schema: Any) -> bool:
+        """Whether a schema (or a branch of its `anyOf` / `oneOf`) is an array."""
+        node = as_object(self.resolve(schema)) or {}
+        if node.get("type") == "array":
+            return True
+        branches = [*node.get("anyOf", []), *node.get("oneOf", [])]
+        return any(self._takes_array(branch) for branch in branches)
 
     def response_validator(self, task_type: str) -> Validator | None:
         """A validator of the `response` of a completed task of `task_type`."""

@@ -131,3 +131,47 @@ def running(*arguments: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+_IMAGE = "https://example.com/kitten.jpg"
+_BOX = {"box": {"objects_to_annotate": ["kitten"], "min_width": 5, "min_height": "5"}}
+# A valid create request for each task type the spec has beyond the classic six (the
+# required params of each; the types whose params are not recorded take common ones).
+MORE_PAYLOADS: dict[str, dict[str, Any]] = {
+    "imageannotation": {"attachment_type": "image", "attachment": _IMAGE, "geometries": _BOX},
+    "polygonannotation": {"attachment": _IMAGE, "objects_to_annotate": ["kitten"]},
+    "lineannotation": {"attachment": _IMAGE, "objects_to_annotate": ["lane"]},
+    "pointannotation": {"attachment": _IMAGE, "objects_to_annotate": ["eye"]},
+    "cuboidannotation": {"attachment": _IMAGE, "objects_to_annotate": ["car"]},
+    "segmentannotation": {"attachment": _IMAGE, "labels": ["sky", "road"]},
+    "laneannotation": {"attachment": _IMAGE},
+    "textcollection": {
+        "attachments": [{"type": "text", "content": "Name a fruit."}],
+        "fields": [{"type": "text", "field_id": "fruit", "title": "Fruit"}],
+    },
+    "namedentityrecognition": {
+        "text": "Ada Lovelace met Charles Babbage in London.",
+        "labels": [{"name": "person", "description": "A person"}],
+    },
+    "documenttranscription": {
+        "attachment": "https://example.com/form.pdf",
+        "features": [{"type": "block", "label": "barcode"}],
+    },
+    "documentmodel": {"attachment": "https://example.com/form.pdf"},
+    "videoannotation": {"attachments": [_IMAGE, _IMAGE], "geometries": _BOX},
+    "videoplaybackannotation": {"attachment": "https://example.com/a.mp4", "geometries": _BOX},
+    "videoboxannotation": {"attachment": "https://example.com/a.mp4"},
+    "videocuboidannotation": {"attachment": "https://example.com/a.mp4"},
+    "federal2dvideoannotation": {"attachment": "https://example.com/a.mp4"},
+    "lidarannotation": {"attachments": ["https://example.com/frame0.json"]},
+    "lidarlinking": {"attachments": ["https://example.com/frame0.json"]},
+    "lidarsegmentation": {"attachments": ["https://example.com/frame0.json"]},
+    "lidartopdown": {"attachments": ["https://example.com/frame0.json"]},
+    "sensorfusion": {"attachments": ["https://example.com/frame0.json"]},
+    "chat": {"instruction": "Talk about kittens."},
+    "chatexperimental": {"instruction": "Talk about kittens."},
+    "chatlite": {"instruction": "Talk about kittens."},
+    "multichat": {"instruction": "Talk about kittens."},
+    "multistage": {"instruction": "Label in stages."},
+}
+ALL_PAYLOADS: dict[str, dict[str, Any]] = {**PAYLOADS, **MORE_PAYLOADS}

@@ -8,7 +8,14 @@ Two kinds of value cannot be drawn at random and still mean something:
   combination of filters is accepted together with a cursor.
 * A drawn `task_id` almost never exists, so the answers for real tasks would go
   unchecked. About half the cases that carry one get the id of a real task of the
-  run's key instead (from `SCALE_SANDBOX_TASK_IDS`, comma-separated, one per type).
+  run's key instead (from `SCALE_SANDBOX_TASK_IDS`, comma-separated, one per type);
+  likewise `project_name` and `batch_name` (`SCALE_SANDBOX_PROJECT`,
+  `SCALE_SANDBOX_BATCH`).
+* Rules the spec states in prose, which the generator cannot see: a create's `project`
+  or `batch` must exist and fit the type (400 otherwise; the sandbox tests cover it),
+  `admin` cannot be given to a teammate, and an upload's `metadata` text is a JSON
+  object. Cases get `project` / `batch` removed from create bodies, `member` for an
+  `admin` role, and `{}` for upload metadata; everything else is checked as drawn.
 """
 
 from __future__ import annotations
@@ -26,10 +33,28 @@ def map_case(context: Any, case: Any) -> Any:
     if token and isinstance(case.query, dict) and "next_token" in case.query:
         case.query["next_token"] = token
     task_ids = [part for part in os.environ.get("SCALE_SANDBOX_TASK_IDS", "").split(",") if part]
+    real = {
+        "task_id": task_ids,
+        "project_name": [os.environ.get("SCALE_SANDBOX_PROJECT", "")],
+        "batch_name": [os.environ.get("SCALE_SANDBOX_BATCH", "")],
+    }
     path_parameters = case.path_parameters
-    if task_ids and isinstance(path_parameters, dict) and "task_id" in path_parameters:
-        drawn = str(path_parameters["task_id"])
-        pick = zlib.crc32(drawn.encode("utf-8", "surrogatepass"))
-        if pick % 2:
-            path_parameters["task_id"] = task_ids[(pick // 2) % len(task_ids)]
+    if isinstance(path_parameters, dict):
+        for name, values in real.items():
+            values = [value for value in values if value]
+            if values and name in path_parameters:
+                drawn = str(path_parameters[name])
+                pick = zlib.crc32(drawn.encode("utf-8", "surrogatepass"))
+                if pick % 2:
+                    path_parameters[name] = values[(pick // 2) % len(values)]
+    body = case.body
+    path = case.operation.path
+    if isinstance(body, dict):
+        if case.method.upper() == "POST" and path.startswith("/task/") and path.count("/") == 2:
+            body.pop("project", None)
+            body.pop("batch", None)
+        if path.startswith("/teams/") and body.get("team_role") == "admin":
+            body["team_role"] = "member"
+        if path == "/files/upload" and "metadata" in body:
+            body["metadata"] = "{}"
     return case

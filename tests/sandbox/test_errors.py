@@ -59,7 +59,11 @@ INVALID_BODIES = [
         {**PAYLOADS["categorization"], "urgency": "soon"},
         "Invalid parameter urgency: must be one of",
     ),
-    ("categorization", {**PAYLOADS["categorization"], "bogus": 1}, "Unknown parameter: bogus"),
+    (
+        "categorization",
+        {**PAYLOADS["categorization"], "force": "yes"},
+        "Invalid parameter force: must be boolean",
+    ),
     (
         "categorization",
         {**PAYLOADS["categorization"], "attachment_type": "hologram"},
@@ -244,8 +248,8 @@ def test_other_methods_are_405_with_allow(client: httpx.Client, conforms: Confor
     answer = client.delete(f"/task/{task_id}")
     assert_error(answer, 405, conforms)
     assert answer.headers["allow"] == "GET"
-    answer = client.post(f"/task/{task_id}")
-    assert answer.status_code == 405
+    answer = client.post(f"/task/{task_id}")  # a POST there names a task type
+    assert_error(answer, 400, conforms, f"Unknown task type: {task_id}")
     assert client.get(f"/task/{task_id}/cancel").headers["allow"] == "POST"
 
 

@@ -25,7 +25,7 @@ from sandbox_helpers import PAYLOADS, TASK_TYPES, make_client
 from scaleapi.sandbox import Sandbox
 
 HERE = Path(__file__).resolve().parent
-MAX_EXAMPLES = 100  # per operation; 10 operations give about 2,000 cases
+MAX_EXAMPLES = 30  # per operation; with the coverage phase, 60 operations give 2,000+ cases
 MIN_CASES = 1000
 SEED = os.environ.get("SCALE_SANDBOX_SCHEMATHESIS_SEED", "20241129")
 
@@ -39,12 +39,17 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
             answer = client.post(f"/task/{task_type}", json=PAYLOADS[task_type])
             task_ids.append(answer.json()["task_id"])
         token = client.get("/tasks", params={"limit": 1}).json()["next_token"]
+        # A real project (of a type with a task template) and a real batch in it.
+        client.post("/projects", json={"type": "chat", "name": "schemathesis-chat"})
+        client.post("/batches", json={"project": "schemathesis-chat", "name": "schemathesis-b"})
         env = {
             **os.environ,
             "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
             "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
             "SCALE_SANDBOX_TASK_IDS": ",".join(task_ids),
             "SCALE_SANDBOX_NEXT_TOKEN": token,
+            "SCALE_SANDBOX_PROJECT": "schemathesis-chat",
+            "SCALE_SANDBOX_BATCH": "schemathesis-b",
         }
         spec = importlib.resources.files("scaleapi").joinpath("openapi.yaml")
         with importlib.resources.as_file(spec) as spec_path:
@@ -75,7 +80,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
                 text=True,
                 env=env,
                 cwd=tmp_path,  # where schemathesis and hypothesis keep their caches
-                timeout=240,
+                timeout=480,
             )
         stats = sandbox.stats()
     report = result.stdout + result.stderr

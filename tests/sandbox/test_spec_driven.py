@@ -16,25 +16,29 @@ from sandbox_helpers import PAYLOADS, make_client
 from scaleapi.sandbox import Sandbox
 
 
+def _own(schemas: dict[str, Any], name: str) -> dict[str, Any]:
+    """The part of a create schema that is particular to its type (after the common one)."""
+    part: dict[str, Any] = schemas[name]["allOf"][-1]
+    return part
+
+
 def _draft(document: dict[str, Any]) -> dict[str, Any]:
     """The package's spec with a few changes a spec author might make."""
     draft = copy.deepcopy(document)
     schemas = draft["components"]["schemas"]
+    categorization = _own(schemas, "CategorizationTaskCreate")
     # A new optional property, and a field that becomes required.
-    schemas["CategorizationTaskCreate"]["properties"]["priority"] = {
-        "type": "integer",
-        "minimum": 1,
-    }
-    schemas["DatacollectionTaskCreate"]["required"].append("instruction")
+    categorization["properties"]["review_depth"] = {"type": "integer", "minimum": 1}
+    _own(schemas, "DatacollectionTaskCreate")["required"].append("instruction")
     # Server defaults changed, and a new one on a property reached through allOf and $ref.
     schemas["Urgency"]["x-server-default"] = "week"
-    schemas["CategorizationTaskCreate"]["properties"]["allow_multiple"]["x-server-default"] = True
+    categorization["properties"]["allow_multiple"]["x-server-default"] = True
     schemas["ReviewLevel"] = {
         "type": "string",
         "enum": ["light", "full"],
         "x-server-default": "light",
     }
-    schemas["CategorizationTaskCreate"]["properties"]["review"] = {
+    categorization["properties"]["review"] = {
         "allOf": [{"$ref": "#/components/schemas/ReviewLevel"}]
     }
     for parameter in draft["paths"]["/tasks"]["get"]["parameters"]:
@@ -42,7 +46,7 @@ def _draft(document: dict[str, Any]) -> dict[str, Any]:
             parameter["schema"]["x-server-default"] = 7
     # A new query parameter on the list.
     draft["paths"]["/tasks"]["get"]["parameters"].append(
-        {"name": "project", "in": "query", "schema": {"type": "string", "maxLength": 10}}
+        {"name": "reviewer", "in": "query", "schema": {"type": "string", "maxLength": 10}}
     )
     # A new task type: its path, request, task and response schemas.
     schemas["SegmentationTaskCreate"] = {
@@ -107,15 +111,13 @@ def draft_client(drafted: Sandbox, scale_test_key: str) -> Iterator[httpx.Client
 def test_a_new_property_is_accepted_and_validated(
     client: httpx.Client, draft_client: httpx.Client
 ) -> None:
-    body = {**PAYLOADS["categorization"], "priority": 3}
-    assert (
-        client.post("/task/categorization", json=body).json()["error"]
-        == "Unknown parameter: priority"
-    )
-    task = draft_client.post("/task/categorization", json=body).json()
-    assert task["params"]["priority"] == 3
-    wrong = draft_client.post("/task/categorization", json={**body, "priority": 0}).json()
-    assert wrong["error"] == "Invalid parameter priority: must be bigger than or equal to 1"
+    body = {**PAYLOADS["categorization"], "review_depth": 0}
+    # Create bodies are open: the served spec takes the unknown field as it is.
+    assert client.post("/task/categorization", json=body).json()["params"]["review_depth"] == 0
+    wrong = draft_client.post("/task/categorization", json=body).json()
+    assert wrong["error"] == "Invalid parameter review_depth: must be bigger than or equal to 1"
+    task = draft_client.post("/task/categorization", json={**body, "review_depth": 3}).json()
+    assert task["params"]["review_depth"] == 3
 
 
 def test_a_newly_required_field(client: httpx.Client, draft_client: httpx.Client) -> None:
@@ -126,11 +128,11 @@ def test_a_newly_required_field(client: httpx.Client, draft_client: httpx.Client
 
 def test_a_new_query_parameter(client: httpx.Client, draft_client: httpx.Client) -> None:
     assert (
-        client.get("/tasks", params={"project": "p1"}).json()["error"]
-        == "Unknown parameter: project"
+        client.get("/tasks", params={"reviewer": "p1"}).json()["error"]
+        == "Unknown parameter: reviewer"
     )
-    assert draft_client.get("/tasks", params={"project": "p1"}).status_code == 200
-    assert draft_client.get("/tasks", params={"project": "p" * 11}).status_code == 400
+    assert draft_client.get("/tasks", params={"reviewer": "p1"}).status_code == 200
+    assert draft_client.get("/tasks", params={"reviewer": "p" * 11}).status_code == 400
 
 
 def test_a_new_task_type(draft_client: httpx.Client, spec: dict[str, Any]) -> None:
@@ -164,7 +166,7 @@ def test_server_defaults_come_from_the_spec(
     served = client.post("/task/categorization", json=request).json()
     drafted = draft_client.post("/task/categorization", json=request).json()
     schemas = spec["components"]["schemas"]
-    stated = schemas["CategorizationTaskCreate"]["properties"]["allow_multiple"]
+    stated = _own(schemas, "CategorizationTaskCreate")["properties"]["allow_multiple"]
     assert served["urgency"] == schemas["Urgency"]["x-server-default"]
     assert served["params"]["allow_multiple"] is stated["x-server-default"]
     assert "review" not in served["params"]

@@ -13,11 +13,29 @@ from sandbox_helpers import TASK_TYPES
 TASK_ID = re.compile(r"[0-9a-f]{24}")
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 TOP_LEVEL = {"callback_url", "instruction", "urgency", "metadata", "unique_id"}
-SERVER_DEFAULTS = {
-    "categorization": {"allow_multiple": False},
-    "annotation": {"with_labels": False},
-    "audiotranscription": {"verbatim": False},
-}
+
+
+def params_defaults(spec: dict[str, Any], task_type: str) -> dict[str, Any]:
+    """The `x-server-default` of each property of the type's create body (its `params`
+    ones: not `urgency`, which stays at the top of the task), read from the spec."""
+    schemas = spec["components"]["schemas"]
+    body = spec["paths"][f"/task/{task_type}"]["post"]["requestBody"]["content"]
+    found: dict[str, Any] = {}
+
+    def walk(schema: dict[str, Any]) -> None:
+        if "$ref" in schema:
+            walk(schemas[schema["$ref"].rsplit("/", 1)[1]])
+        for part in schema.get("allOf", []):
+            walk(part)
+        for name, prop in schema.get("properties", {}).items():
+            while "x-server-default" not in prop and "$ref" in prop:
+                prop = schemas[prop["$ref"].rsplit("/", 1)[1]]
+            if "x-server-default" in prop and name not in TOP_LEVEL:
+                found[name] = prop["x-server-default"]
+
+    walk(body["application/json"]["schema"])
+    return found
+
 
 Conforms = Callable[[str, Any], None]
 
@@ -68,7 +86,11 @@ def check_response(task_type: str, params: dict[str, Any], response: dict[str, A
 
 @pytest.mark.parametrize("task_type", TASK_TYPES)
 def test_create_returns_pending_then_fetch_shows_completed(
-    client: httpx.Client, payloads: dict[str, Any], conforms: Conforms, task_type: str
+    client: httpx.Client,
+    payloads: dict[str, Any],
+    conforms: Conforms,
+    task_type: str,
+    spec: dict[str, Any],
 ) -> None:
     request = payloads[task_type]
     created = client.post(f"/task/{task_type}", json=request)
@@ -84,7 +106,7 @@ def test_create_returns_pending_then_fetch_shows_completed(
     assert task["urgency"] == "day"
     assert task["metadata"] == {}
     assert "response" not in task and "completed_at" not in task
-    expected_params = {**SERVER_DEFAULTS.get(task_type, {}), **request}
+    expected_params = {**params_defaults(spec, task_type), **request}
     assert task["params"] == expected_params
 
     fetched = client.get(f"/task/{task['task_id']}")
@@ -94,8 +116,10 @@ def test_create_returns_pending_then_fetch_shows_completed(
     assert done["status"] == "completed"
     assert TIMESTAMP.fullmatch(done["completed_at"])
     assert done["completed_at"] >= done["created_at"]
-    assert {k: v for k, v in done.items() if k not in ("status", "completed_at", "response")} == {
-        k: v for k, v in task.items() if k != "status"
+    assert done["updated_at"] == done["completed_at"]
+    changed = ("status", "completed_at", "updated_at", "response")
+    assert {k: v for k, v in done.items() if k not in changed} == {
+        k: v for k, v in task.items() if k not in changed
     }
     check_response(task_type, done["params"], done["response"])
     # Deterministic: the same answer every time.

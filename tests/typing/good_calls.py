@@ -49,7 +49,7 @@ def categorization(client: scaleapi.ScaleClient) -> str | list[str] | None:
     )
     assert_type(task, scaleapi.Task[CategorizationParams, CategorizationResponse])
     assert_type(task.id, str)
-    assert_type(task.status, TaskStatus)
+    assert_type(task.status, TaskStatus | str)
     assert_type(task.created_at, datetime.datetime)
     assert_type(task.completed_at, datetime.datetime | None)
     assert_type(task.metadata, dict[str, Any])
@@ -185,7 +185,7 @@ def create_by_name(client: scaleapi.ScaleClient) -> scaleapi.Task:
     )
 
 
-def fetch_and_cancel(client: scaleapi.ScaleClient, task_id: str) -> TaskStatus:
+def fetch_and_cancel(client: scaleapi.ScaleClient, task_id: str) -> TaskStatus | str:
     task = client.fetch_task(task_id)
     assert_type(task, scaleapi.Task)
     assert_type(task.type, str)

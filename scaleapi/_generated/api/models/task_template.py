@@ -25,6 +25,8 @@ class TaskTemplate:
 
     id: str
     """ The template's ID. """
+    project: str
+    """ The name of the template's project (the official SDK reads it). """
     version: int
     """ The template's version. """
     created_at: datetime.datetime
@@ -41,6 +43,8 @@ class TaskTemplate:
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
+
+        project = self.project
 
         version = self.version
 
@@ -61,6 +65,7 @@ class TaskTemplate:
         field_dict.update(
             {
                 "id": id,
+                "project": project,
                 "version": version,
                 "created_at": created_at,
                 "updated_at": updated_at,
@@ -78,6 +83,8 @@ class TaskTemplate:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         id = d.pop("id")
+
+        project = d.pop("project")
 
         version = d.pop("version")
 
@@ -102,6 +109,7 @@ class TaskTemplate:
 
         task_template = cls(
             id=id,
+            project=project,
             version=version,
             created_at=created_at,
             updated_at=updated_at,
