@@ -1671,6 +1671,53 @@ class OtherTask(TypedDict):
     """
 
 
+RapidTaskType: TypeAlias = Literal[
+    "documenttranscription",
+    "imageannotation",
+    "namedentityrecognition",
+    "segmentannotation",
+    "textcollection",
+    "videoplaybackannotation",
+]
+"""
+The task types Scale Rapid evaluation and training tasks support.
+"""
+
+
+class QualityTaskCreate(TaskCreateCommon):
+    """
+    A Rapid evaluation or training task: the create parameters of its type (not checked here beyond the common ones), and the expected answer.
+    """
+
+    expected_response: dict[str, Any]
+    """
+    The right answer, in the shape of the type's `response`.
+    """
+    initial_response: NotRequired[dict[str, Any]]
+    """
+    An answer shown to the worker to review (evaluation tasks only: it makes a review-phase evaluation task).
+    """
+
+
+class QualityTask(TypedDict):
+    """
+    A Rapid evaluation or training task.
+    """
+
+    id: str
+    """
+    The quality task's ID.
+    """
+    expected_response: dict[str, Any]
+    """
+    The right answer.
+    """
+    initial_response: NotRequired[dict[str, Any]]
+    """
+    The answer shown for review, if any.
+    """
+
+
 class ProjectParams(TypedDict):
     """
     Default params of the project's tasks: any create parameter of its task type (`instruction`, `geometries`, ...), merged under each task's own.
