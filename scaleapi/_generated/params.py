@@ -1726,7 +1726,7 @@ class ProjectParams(TypedDict):
 
 class ProjectCreate(TypedDict):
     """
-    A new project. The official SDK always sends `params` (null when not given), `rapid`, `studio` and `datasetId`.
+    A new project. The official SDK always sends `params` (null when not given), `rapid`, `studio` and `datasetId`. Open: the API's documentation names a further Studio setting (the number of consensus attempts) whose wire name the record does not hold.
     """
 
     type: TaskType

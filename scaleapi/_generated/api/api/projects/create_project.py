@@ -109,7 +109,9 @@ def sync_detailed(
 
     Args:
         body (ProjectCreate): A new project. The official SDK always sends `params` (null when not
-            given), `rapid`, `studio` and `datasetId`.
+            given), `rapid`, `studio` and `datasetId`. Open: the API's documentation names a further
+            Studio setting (the number of consensus attempts) whose wire name the record does not
+            hold.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -143,7 +145,9 @@ def sync(
 
     Args:
         body (ProjectCreate): A new project. The official SDK always sends `params` (null when not
-            given), `rapid`, `studio` and `datasetId`.
+            given), `rapid`, `studio` and `datasetId`. Open: the API's documentation names a further
+            Studio setting (the number of consensus attempts) whose wire name the record does not
+            hold.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -172,7 +176,9 @@ async def asyncio_detailed(
 
     Args:
         body (ProjectCreate): A new project. The official SDK always sends `params` (null when not
-            given), `rapid`, `studio` and `datasetId`.
+            given), `rapid`, `studio` and `datasetId`. Open: the API's documentation names a further
+            Studio setting (the number of consensus attempts) whose wire name the record does not
+            hold.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -204,7 +210,9 @@ async def asyncio(
 
     Args:
         body (ProjectCreate): A new project. The official SDK always sends `params` (null when not
-            given), `rapid`, `studio` and `datasetId`.
+            given), `rapid`, `studio` and `datasetId`. Open: the API's documentation names a further
+            Studio setting (the number of consensus attempts) whose wire name the record does not
+            hold.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
