@@ -1,39 +1,97 @@
-"""Creating many tasks at once: a bounded window of concurrent creates, results in order."""
+"""Creating many tasks at once: a bounded window of concurrent creates, results in order.
+
+Bulk creates go through the very client they are asked of: it hands over its own
+``create_task`` and ``list_tasks`` methods, so its connections, proxy, TLS settings and
+retry options are the ones used (an ``http_client`` passed to it included).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+import concurrent.futures
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
+from typing import Any, Literal
 
 import attrs
 
-from ._exceptions import ScaleException, ScaleInvalidRequest
-from ._generated.params import TaskType
-from ._task import Task
-
-if TYPE_CHECKING:
-    from ._async_client import AsyncScaleClient
-    from ._generated.sync_client import ScaleClient
-
+from ._exceptions import ScaleDuplicateResource, ScaleException, ScaleInvalidRequest
+from ._task import Task, Tasklist
 
 READ_AHEAD = 4
 """How many windows of results may wait, finished, for a slower item before them."""
 
+Status = Literal["created", "existing", "failed"]
+
 
 @attrs.frozen
 class BulkResult:
-    """The outcome of one item of a bulk create: its ``task`` or its ``error``."""
+    """The outcome of one item of a bulk create.
+
+    ``status`` is ``created``, ``existing`` (the item's ``unique_id`` was already taken:
+    ``task`` is the task that has it, made by an earlier run) or ``failed`` (``error``
+    says why).
+    """
 
     index: int
     """Position of the item in the input, from 0."""
     params: Mapping[str, Any]
     task: Task | None = None
     error: ScaleException | None = None
+    status: Status = "created"
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+AsyncCreate = Callable[..., Awaitable[Task]]
+AsyncFind = Callable[..., Awaitable[Tasklist]]
+SyncCreate = Callable[..., Task]
+SyncFind = Callable[..., Tasklist]
+
+
+def _check(concurrency: int) -> None:
+    if concurrency < 1:
+        raise ScaleInvalidRequest(f"concurrency must be 1 or more, got {concurrency}", 400)
+
+
+def _existing(index: int, params: Mapping[str, Any], error: ScaleException) -> str | None:
+    """The unique_id to look up when a create was refused as a duplicate."""
+    unique_id = params.get("unique_id")
+    if isinstance(error, ScaleDuplicateResource) and isinstance(unique_id, str):
+        return unique_id
+    return None
+
+
+def _found(
+    index: int, params: Mapping[str, Any], page: Tasklist, error: ScaleException
+) -> BulkResult:
+    if not page:
+        return BulkResult(index, params, error=error, status="failed")
+    return BulkResult(index, params, task=page[0], status="existing")
+
+
+async def _one(
+    create: AsyncCreate, find: AsyncFind, task_type: str, index: int, params: Mapping[str, Any]
+) -> BulkResult:
+    try:
+        return BulkResult(index, params, task=await create(task_type, **params))
+    except ScaleException as exc:
+        unique_id = _existing(index, params, exc)
+        if unique_id is None:
+            return BulkResult(index, params, error=exc, status="failed")
+        try:
+            return _found(index, params, await find(unique_id=unique_id), exc)
+        except ScaleException as lookup:
+            return BulkResult(index, params, error=lookup, status="failed")
 
 
 async def _aiter(
@@ -47,19 +105,10 @@ async def _aiter(
             yield item
 
 
-async def _one(
-    client: AsyncScaleClient, task_type: TaskType, index: int, params: Mapping[str, Any]
-) -> BulkResult:
-    try:
-        task = await client.create_task(task_type, **params)
-    except ScaleException as exc:
-        return BulkResult(index, params, error=exc)
-    return BulkResult(index, params, task=task)
-
-
 async def bulk_create(
-    client: AsyncScaleClient,
-    task_type: TaskType,
+    create: AsyncCreate,
+    find: AsyncFind,
+    task_type: str,
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
 ) -> AsyncGenerator[BulkResult, None]:
@@ -71,8 +120,7 @@ async def bulk_create(
     yielded, which bounds memory whatever the input's size. When the consumer stops early
     (or is cancelled), the creates still in flight are cancelled and awaited.
     """
-    if concurrency < 1:
-        raise ScaleInvalidRequest(f"concurrency must be 1 or more, got {concurrency}", 400)
+    _check(concurrency)
     in_flight: set[asyncio.Task[BulkResult]] = set()
     finished: dict[int, BulkResult] = {}
     source = _aiter(items).__aiter__()
@@ -90,7 +138,8 @@ async def bulk_create(
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                in_flight.add(asyncio.create_task(_one(client, task_type, started, params)))
+                job = _one(create, find, task_type, started, params)
+                in_flight.add(asyncio.ensure_future(job))
                 started += 1
             if yielded in finished:
                 yield finished.pop(yielded)
@@ -110,26 +159,51 @@ async def bulk_create(
             await asyncio.gather(*in_flight, return_exceptions=True)
 
 
+def _sync_one(
+    create: SyncCreate, find: SyncFind, task_type: str, index: int, params: Mapping[str, Any]
+) -> BulkResult:
+    try:
+        return BulkResult(index, params, task=create(task_type, **params))
+    except ScaleException as exc:
+        unique_id = _existing(index, params, exc)
+        if unique_id is None:
+            return BulkResult(index, params, error=exc, status="failed")
+        try:
+            return _found(index, params, find(unique_id=unique_id), exc)
+        except ScaleException as lookup:
+            return BulkResult(index, params, error=lookup, status="failed")
+
+
 def sync_bulk_create(
-    client: ScaleClient,
-    task_type: TaskType,
+    create: SyncCreate,
+    find: SyncFind,
+    task_type: str,
     items: Iterable[Mapping[str, Any]],
     concurrency: int,
 ) -> Iterator[BulkResult]:
-    """See :meth:`ScaleClient.create_tasks`: the async bulk create, driven step by step
-    from this thread (an event loop runs only while the next result is awaited)."""
-    from ._async_client import AsyncScaleClient
-
-    runner = asyncio.Runner()
-    aclient = AsyncScaleClient._like(client)  # pyright: ignore[reportPrivateUsage]
-    results = bulk_create(aclient, task_type, items, concurrency)
-    try:
-        while True:
-            try:
-                yield runner.run(results.__anext__())
-            except StopAsyncIteration:
-                return
-    finally:
-        runner.run(results.aclose())
-        runner.run(aclient.aclose())
-        runner.close()
+    """See :meth:`ScaleClient.create_tasks`: ``concurrency`` threads share the client
+    (httpx clients are thread-safe), with the same ordering and memory bound as the async
+    bulk create."""
+    _check(concurrency)
+    source = iter(items)
+    window: dict[int, concurrent.futures.Future[BulkResult]] = {}
+    started = yielded = 0
+    with concurrent.futures.ThreadPoolExecutor(concurrency, "scaleapi-bulk") as pool:
+        try:
+            while True:
+                while started - yielded < READ_AHEAD * concurrency:
+                    params = next(source, None)
+                    if params is None:
+                        break
+                    window[started] = pool.submit(
+                        _sync_one, create, find, task_type, started, params
+                    )
+                    started += 1
+                future = window.pop(yielded, None)
+                if future is None:
+                    return
+                yield future.result()
+                yielded += 1
+        finally:
+            for future in window.values():
+                future.cancel()

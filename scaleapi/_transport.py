@@ -14,7 +14,7 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 import attrs
 import httpx
@@ -69,9 +69,15 @@ class Call(Generic[T]):
     parse: Callable[[Any], T]
     kind: CallKind = CallKind.READ
     params: Mapping[str, Any] | None = None
-    body: Mapping[str, Any] | None = None
+    body: Any = None
+    """The JSON body: any JSON value, or None for no body at all."""
     # For a create with unique_id: the call that finds the task an earlier attempt made.
     recover: Callable[[], Call[T]] | None = None
+    headers: Mapping[str, str] | None = None
+    """Extra headers of this call, over the client's."""
+    files: Mapping[str, Any] | None = None
+    """Multipart file parts (with ``form`` as the text fields), instead of a JSON body."""
+    form: Mapping[str, Any] | None = None
 
 
 @attrs.frozen
@@ -187,14 +193,40 @@ def _error_from_failure(
 
 
 def build_request(settings: Settings, call: Call[Any]) -> httpx.Request:
+    headers = settings.headers if not call.headers else {**settings.headers, **call.headers}
+    if call.files is not None:
+        return httpx.Request(
+            call.method,
+            settings.base_url + call.path,
+            params=call.params,
+            data={k: _form_value(v) for k, v in (call.form or {}).items()},
+            files={k: _file_part(v) for k, v in call.files.items()},
+            headers=headers,
+            extensions={"timeout": settings.timeout.as_dict()},
+        )
     return httpx.Request(
         call.method,
         settings.base_url + call.path,
         params=call.params,
         json=call.body,
-        headers=settings.headers,
+        headers=headers,
         extensions={"timeout": settings.timeout.as_dict()},
     )
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _file_part(value: Any) -> Any:
+    """A file part from a path, bytes or a binary file object (read when sent)."""
+    if isinstance(value, str | os.PathLike):
+        path = os.fspath(cast("str | os.PathLike[str]", value))
+        with open(path, "rb") as handle:
+            return (os.path.basename(path), handle.read())
+    return value
 
 
 def exchange(
@@ -203,6 +235,16 @@ def exchange(
     build: Callable[[Settings, Call[Any]], httpx.Request] = build_request,
 ) -> Exchange[T]:
     """Send ``call`` until it succeeds or the policy gives up; see the module docstring."""
+    value, _ = yield from exchange_raw(settings, call, build)
+    return value
+
+
+def exchange_raw(
+    settings: Settings,
+    call: Call[T],
+    build: Callable[[Settings, Call[Any]], httpx.Request] = build_request,
+) -> Exchange[tuple[T, httpx.Response]]:
+    """:func:`exchange`, returning the final answer (its body read) with the parsed value."""
     request = build(settings, call)
     policy = settings.policy
     retries = 0
@@ -214,13 +256,13 @@ def exchange(
             status = outcome.status_code
             logger.info("%s %s -> %d in %.1f ms", call.method, request.url.path, status, elapsed_ms)
             if status < 300:
-                return _parse_success(call, outcome)
+                return _parse_success(call, outcome), outcome
             if status == 409 and retries and call.recover is not None:
                 logger.info(
                     "%s: 409 after a retry: an earlier attempt created the task; fetching it",
                     call.name,
                 )
-                return (yield from exchange(settings, call.recover(), build))
+                return (yield from exchange_raw(settings, call.recover(), build))
             decision = policy.decide(
                 call.kind,
                 Failure.STATUS,
