@@ -90,7 +90,7 @@ if TYPE_CHECKING:
         TaskParams,
         TaskResponse,
         TaskTemplate,
-        TeammateList,
+        Teammate,
         TranscriptionParams,
         TranscriptionResponse,
         VertexAnnotationResponse,
@@ -1797,7 +1797,7 @@ class Operations:
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> TeammateList:
+    ) -> list[Teammate]:
         """List teammates.
 
         Returns every member of the account's team, as a bare JSON array.
@@ -1805,7 +1805,7 @@ class Operations:
         ``GET /teams``
         """
         return cast(
-            "TeammateList",
+            "list[Teammate]",
             self._request(
                 _ops.LIST_TEAMMATES,
                 (),
@@ -1827,7 +1827,7 @@ class Operations:
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **kwargs: Unpack[TeamInvite],
-    ) -> TeammateList:
+    ) -> list[Teammate]:
         """Invite teammates.
 
         Invites each address to the team with the given role, and answers with the whole team. `admin` cannot be given by invitation (400). Inviting an address already in the team leaves it as it is.
@@ -1835,7 +1835,7 @@ class Operations:
         ``POST /teams/invite``
         """
         return cast(
-            "TeammateList",
+            "list[Teammate]",
             self._request(
                 _ops.INVITE_TEAMMATES,
                 (),
@@ -1860,7 +1860,7 @@ class Operations:
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **kwargs: Unpack[TeamRoleUpdate],
-    ) -> TeammateList:
+    ) -> list[Teammate]:
         """Change teammates' role.
 
         Gives each listed member the role, and answers with the whole team. Only members who are not admins can be changed, and `admin` cannot be given (400 for either); an address not in the team is rejected with 400 (chosen: the record does not say).
@@ -1868,7 +1868,7 @@ class Operations:
         ``POST /teams/set_role``
         """
         return cast(
-            "TeammateList",
+            "list[Teammate]",
             self._request(
                 _ops.UPDATE_TEAMMATES_ROLE,
                 (),
@@ -3583,7 +3583,7 @@ class RawOperations:
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> RawResponse[TeammateList]:
+    ) -> RawResponse[list[Teammate]]:
         """List teammates.
 
         Returns every member of the account's team, as a bare JSON array.
@@ -3591,7 +3591,7 @@ class RawOperations:
         ``GET /teams``
         """
         return cast(
-            "RawResponse[TeammateList]",
+            "RawResponse[list[Teammate]]",
             self._request(
                 _ops.LIST_TEAMMATES,
                 (),
@@ -3613,7 +3613,7 @@ class RawOperations:
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **kwargs: Unpack[TeamInvite],
-    ) -> RawResponse[TeammateList]:
+    ) -> RawResponse[list[Teammate]]:
         """Invite teammates.
 
         Invites each address to the team with the given role, and answers with the whole team. `admin` cannot be given by invitation (400). Inviting an address already in the team leaves it as it is.
@@ -3621,7 +3621,7 @@ class RawOperations:
         ``POST /teams/invite``
         """
         return cast(
-            "RawResponse[TeammateList]",
+            "RawResponse[list[Teammate]]",
             self._request(
                 _ops.INVITE_TEAMMATES,
                 (),
@@ -3646,7 +3646,7 @@ class RawOperations:
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **kwargs: Unpack[TeamRoleUpdate],
-    ) -> RawResponse[TeammateList]:
+    ) -> RawResponse[list[Teammate]]:
         """Change teammates' role.
 
         Gives each listed member the role, and answers with the whole team. Only members who are not admins can be changed, and `admin` cannot be given (400 for either); an address not in the team is rejected with 400 (chosen: the record does not say).
@@ -3654,7 +3654,7 @@ class RawOperations:
         ``POST /teams/set_role``
         """
         return cast(
-            "RawResponse[TeammateList]",
+            "RawResponse[list[Teammate]]",
             self._request(
                 _ops.UPDATE_TEAMMATES_ROLE,
                 (),

@@ -1793,8 +1793,8 @@ LIST_TEAMMATES: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model",
-    model="TeammateList",
+    result="model_list",
+    model="Teammate",
 )
 
 INVITE_TEAMMATES: Final = Operation(
@@ -1818,8 +1818,8 @@ INVITE_TEAMMATES: Final = Operation(
     files=frozenset(),
     kind="write",
     task_type=None,
-    result="model",
-    model="TeammateList",
+    result="model_list",
+    model="Teammate",
 )
 
 UPDATE_TEAMMATES_ROLE: Final = Operation(
@@ -1843,8 +1843,8 @@ UPDATE_TEAMMATES_ROLE: Final = Operation(
     files=frozenset(),
     kind="read",
     task_type=None,
-    result="model",
-    model="TeammateList",
+    result="model_list",
+    model="Teammate",
 )
 
 OPERATIONS: Final[Mapping[str, Operation]] = {

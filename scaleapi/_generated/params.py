@@ -2113,12 +2113,6 @@ class Teammate(TypedDict):
     """
 
 
-TeammateList: TypeAlias = list[Teammate]
-"""
-The members of the team.
-"""
-
-
 class Error(TypedDict):
     """
     The body of every error answer.
@@ -2181,6 +2175,24 @@ class ListBatchesParametersQuery(TypedDict):
     exclude_archived: NotRequired[bool]
     limit: NotRequired[int]
     offset: NotRequired[int]
+
+
+ListTeammatesResponse: TypeAlias = list[Teammate]
+"""
+The members of the team.
+"""
+
+
+InviteTeammatesResponse: TypeAlias = list[Teammate]
+"""
+The members of the team.
+"""
+
+
+UpdateTeammatesRoleResponse: TypeAlias = list[Teammate]
+"""
+The members of the team.
+"""
 
 
 class AnnotationTaskCreate(TaskCreateCommon):
