@@ -217,7 +217,7 @@ class TaskCreateCommon(TypedDict):
     unique_id: NotRequired[UniqueId]
     clear_unique_id_on_error: NotRequired[bool]
     """
-    If the task ends in `error`, remove its `unique_id`, so that a new task can be created with it.
+    If the task ends in `error`, remove its `unique_id`, so that a new task can be created with it (not done when omitted; the server does not echo this flag in `params`).
     """
     tags: NotRequired[TagList]
 
@@ -1799,7 +1799,7 @@ class ProjectParamsUpdate(TypedDict):
 
     patch: NotRequired[bool]
     """
-    Merge these params into the latest version's (true), or replace them (false, the server's choice when omitted).
+    Merge these params into the latest version's (true), or replace them (false; the record does not say which the server does when it is omitted).
     """
     instruction: NotRequired[Instruction]
 

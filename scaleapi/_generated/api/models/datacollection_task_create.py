@@ -52,7 +52,8 @@ class DatacollectionTaskCreate:
     """ A caller-chosen key, unique across all projects of the account: a second create with the same value is
     rejected with 409, which makes creates safe to retry. """
     clear_unique_id_on_error: bool | Unset = UNSET
-    """ If the task ends in `error`, remove its `unique_id`, so that a new task can be created with it. """
+    """ If the task ends in `error`, remove its `unique_id`, so that a new task can be created with it (not done
+    when omitted; the server does not echo this flag in `params`). """
     tags: list[str] | Unset = UNSET
     """ Tags of a task. The API's documentation allows at most 5 per task; that limit is not confirmed and is not
     checked here. """
