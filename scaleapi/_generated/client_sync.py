@@ -26,6 +26,7 @@ from .operations import (
     CreateDatacollectionTaskKwargs,
     CreateDocumentmodelTaskKwargs,
     CreateDocumenttranscriptionTaskKwargs,
+    CreateEvaluationTaskKwargs,
     CreateFederal2dvideoannotationTaskKwargs,
     CreateImageannotationTaskKwargs,
     CreateLaneannotationTaskKwargs,
@@ -43,6 +44,7 @@ from .operations import (
     CreateSegmentannotationTaskKwargs,
     CreateSensorfusionTaskKwargs,
     CreateTextcollectionTaskKwargs,
+    CreateTrainingTaskKwargs,
     CreateTranscriptionTaskKwargs,
     CreateVideoannotationTaskKwargs,
     CreateVideoboxannotationTaskKwargs,
@@ -60,7 +62,6 @@ from .params import (
     BatchName,
     CallbackUrl,
     Emails,
-    LabelChoice,
     Metadata,
     ProjectName,
     TaskType,
@@ -88,6 +89,7 @@ if TYPE_CHECKING:
         DatacollectionResponse,
         ImageannotationResponse,
         OntologyResult,
+        QualityTask,
         SegmentannotationResponse,
         TaskParams,
         TaskResponse,
@@ -1306,6 +1308,64 @@ class Operations:
 
     tasks = list_tasks
 
+    def create_evaluation_task(
+        self,
+        task_type: str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Unpack[CreateEvaluationTaskKwargs],
+    ) -> QualityTask:
+        """Create a Rapid evaluation task.
+
+        Creates a evaluation task of a Scale Rapid project: a task with a known answer, `expected_response`, in the shape of the type's `response`. Workers' answers are scored against it; `initial_response` makes it a review-phase task. Only the six types of `RapidTaskType` are served; the body is the type's create parameters (`batch` or `project` naming a Rapid project) plus the answer.
+
+        ``POST /evaluation_tasks/{task_type}``
+        """
+        return cast(
+            "QualityTask",
+            self._request(
+                _ops.CREATE_EVALUATION_TASK,
+                (task_type,),
+                kwargs,
+                {},
+                None,
+                extra_body,
+                extra_query,
+                extra_headers,
+            ),
+        )
+
+    def create_training_task(
+        self,
+        task_type: str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Unpack[CreateTrainingTaskKwargs],
+    ) -> QualityTask:
+        """Create a Rapid training task.
+
+        Creates a training task of a Scale Rapid project: a task with a known answer, `expected_response`, in the shape of the type's `response`. Workers are shown it while they learn the project. Only the six types of `RapidTaskType` are served; the body is the type's create parameters (`batch` or `project` naming a Rapid project) plus the answer.
+
+        ``POST /training_tasks/{task_type}``
+        """
+        return cast(
+            "QualityTask",
+            self._request(
+                _ops.CREATE_TRAINING_TASK,
+                (task_type,),
+                kwargs,
+                {},
+                None,
+                extra_body,
+                extra_query,
+                extra_headers,
+            ),
+        )
+
     def create_project(
         self,
         project_name: ProjectName,
@@ -1437,7 +1497,6 @@ class Operations:
     def set_project_ontology(
         self,
         project_name: str,
-        ontology: list[LabelChoice],
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1456,9 +1515,7 @@ class Operations:
                 _ops.SET_PROJECT_ONTOLOGY,
                 (project_name,),
                 kwargs,
-                {
-                    "ontology": ontology,
-                },
+                {},
                 None,
                 extra_body,
                 extra_query,
@@ -3034,6 +3091,64 @@ class RawOperations:
 
     tasks = list_tasks
 
+    def create_evaluation_task(
+        self,
+        task_type: str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Unpack[CreateEvaluationTaskKwargs],
+    ) -> RawResponse[QualityTask]:
+        """Create a Rapid evaluation task.
+
+        Creates a evaluation task of a Scale Rapid project: a task with a known answer, `expected_response`, in the shape of the type's `response`. Workers' answers are scored against it; `initial_response` makes it a review-phase task. Only the six types of `RapidTaskType` are served; the body is the type's create parameters (`batch` or `project` naming a Rapid project) plus the answer.
+
+        ``POST /evaluation_tasks/{task_type}``
+        """
+        return cast(
+            "RawResponse[QualityTask]",
+            self._request(
+                _ops.CREATE_EVALUATION_TASK,
+                (task_type,),
+                kwargs,
+                {},
+                None,
+                extra_body,
+                extra_query,
+                extra_headers,
+            ),
+        )
+
+    def create_training_task(
+        self,
+        task_type: str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Unpack[CreateTrainingTaskKwargs],
+    ) -> RawResponse[QualityTask]:
+        """Create a Rapid training task.
+
+        Creates a training task of a Scale Rapid project: a task with a known answer, `expected_response`, in the shape of the type's `response`. Workers are shown it while they learn the project. Only the six types of `RapidTaskType` are served; the body is the type's create parameters (`batch` or `project` naming a Rapid project) plus the answer.
+
+        ``POST /training_tasks/{task_type}``
+        """
+        return cast(
+            "RawResponse[QualityTask]",
+            self._request(
+                _ops.CREATE_TRAINING_TASK,
+                (task_type,),
+                kwargs,
+                {},
+                None,
+                extra_body,
+                extra_query,
+                extra_headers,
+            ),
+        )
+
     def create_project(
         self,
         project_name: ProjectName,
@@ -3165,7 +3280,6 @@ class RawOperations:
     def set_project_ontology(
         self,
         project_name: str,
-        ontology: list[LabelChoice],
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -3184,9 +3298,7 @@ class RawOperations:
                 _ops.SET_PROJECT_ONTOLOGY,
                 (project_name,),
                 kwargs,
-                {
-                    "ontology": ontology,
-                },
+                {},
                 None,
                 extra_body,
                 extra_query,

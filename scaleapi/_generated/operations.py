@@ -41,10 +41,12 @@ from .params import (
     MultichatTaskCreate,
     MultistageTaskCreate,
     NamedentityrecognitionTaskCreate,
+    OntologyUpdate,
     PointannotationTaskCreate,
     PolygonannotationTaskCreate,
     ProjectName,
     ProjectParamsUpdate,
+    QualityTaskCreate,
     ReviewStatusFilter,
     SegmentannotationTaskCreate,
     SensorfusionTaskCreate,
@@ -245,6 +247,14 @@ class ListTasksKwargs(TypedDict, total=False):
     limited_response: bool
 
 
+CreateEvaluationTaskKwargs = QualityTaskCreate
+"""Keyword arguments of ``create_evaluation_task``."""
+
+
+CreateTrainingTaskKwargs = QualityTaskCreate
+"""Keyword arguments of ``create_training_task``."""
+
+
 class CreateProjectKwargs(TypedDict, total=False):
     """Keyword arguments of ``create_project``."""
 
@@ -259,10 +269,8 @@ UpdateProjectKwargs = ProjectParamsUpdate
 """Keyword arguments of ``update_project``."""
 
 
-class SetProjectOntologyKwargs(TypedDict, total=False):
-    """Keyword arguments of ``set_project_ontology``."""
-
-    name: str
+SetProjectOntologyKwargs = OntologyUpdate
+"""Keyword arguments of ``set_project_ontology``."""
 
 
 class ListBatchesKwargs(TypedDict, total=False):
@@ -2295,6 +2303,106 @@ LIST_TASKS: Final = Operation(
     item_model=None,
 )
 
+CREATE_EVALUATION_TASK: Final = Operation(
+    name="create_evaluation_task",
+    method="POST",
+    path="/evaluation_tasks/{task_type}",
+    path_params=("task_type",),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "expected_response",
+            "initial_response",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "expected_response",
+            "initial_response",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="write",
+    task_type=None,
+    result="model",
+    model="QualityTask",
+    item_model=None,
+)
+
+CREATE_TRAINING_TASK: Final = Operation(
+    name="create_training_task",
+    method="POST",
+    path="/training_tasks/{task_type}",
+    path_params=("task_type",),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "expected_response",
+            "initial_response",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "expected_response",
+            "initial_response",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="write",
+    task_type=None,
+    result="model",
+    model="QualityTask",
+    item_model=None,
+)
+
 CREATE_PROJECT: Final = Operation(
     name="create_project",
     method="POST",
@@ -2434,10 +2542,11 @@ SET_PROJECT_ONTOLOGY: Final = Operation(
         }
     ),
     body_kind="object",
-    positional=(("ontology", "ontology"),),
+    positional=(),
     keywords=frozenset(
         {
             "name",
+            "ontology",
         }
     ),
     renames={},
@@ -2833,6 +2942,8 @@ OPERATIONS: Final[Mapping[str, Operation]] = {
     "add_task_tags": ADD_TASK_TAGS,
     "delete_task_tags": DELETE_TASK_TAGS,
     "list_tasks": LIST_TASKS,
+    "create_evaluation_task": CREATE_EVALUATION_TASK,
+    "create_training_task": CREATE_TRAINING_TASK,
     "create_project": CREATE_PROJECT,
     "list_projects": LIST_PROJECTS,
     "get_project": GET_PROJECT,
