@@ -286,3 +286,11 @@ def test_a_batch_whole_life(client: scaleapi.ScaleClient, tmp_path: Path) -> Non
     assert batch.name in [b.name for b in client.get_batches(project_name=project.name)]
     page = client.batches(project=project.name)
     assert page.total >= 1 and batch.name in [b.name for b in page]
+
+
+def test_a_limited_response_page_still_reads_as_tasks(client: scaleapi.ScaleClient) -> None:
+    project = client.create_project(unique("lim"), TaskType.Categorization)
+    made = client.create_categorization_task(**CATEGORIZATION, project=project.name)
+    page = client.tasks(project=project.name, limited_response=True)
+    assert [t.id for t in page] == [made.id]
+    assert page[0].status in ("pending", "completed") and "params" not in page[0].as_dict()
