@@ -245,7 +245,7 @@ def build_call(request: Request, *, auto_unique_id: bool = False) -> Call[Any]:
     args = request.args
     values: dict[str, Any] = {}
     if args:
-        if not args.keys() <= op.keywords:
+        if not op.open_keywords and not args.keys() <= op.keywords:
             escape = "extra_body" if op.body_kind in ("object", "multipart") else "extra_query"
             _check_names(op.name, args, op.keywords, escape)
         renames = op.renames
@@ -261,7 +261,10 @@ def build_call(request: Request, *, auto_unique_id: bool = False) -> Call[Any]:
         query.update(request.extra_query)
     body: Any = request.body
     if op.body_kind in ("object", "multipart"):
-        body = {k: v for k, v in values.items() if k in op.body}
+        if op.open_keywords:  # every name that is not a query parameter
+            body = {k: v for k, v in values.items() if k not in op.query and k not in op.files}
+        else:
+            body = {k: v for k, v in values.items() if k in op.body}
         if request.extra_body:
             body.update(request.extra_body)
     recover: Callable[[], Call[Any]] | None = None

@@ -64,6 +64,7 @@ from .params import (
     Emails,
     Metadata,
     ProjectName,
+    RapidTaskType,
     TaskType,
     TeammateRole,
     UniqueId,
@@ -1310,7 +1311,7 @@ class AsyncOperations:
 
     async def create_evaluation_task(
         self,
-        task_type: str,
+        task_type: RapidTaskType,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1339,7 +1340,7 @@ class AsyncOperations:
 
     async def create_training_task(
         self,
-        task_type: str,
+        task_type: RapidTaskType,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1440,7 +1441,7 @@ class AsyncOperations:
 
     async def get_project(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1467,7 +1468,7 @@ class AsyncOperations:
 
     async def update_project(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1496,7 +1497,7 @@ class AsyncOperations:
 
     async def set_project_ontology(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1525,7 +1526,7 @@ class AsyncOperations:
 
     async def get_project_task_template(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1623,7 +1624,7 @@ class AsyncOperations:
 
     async def get_batch(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1650,7 +1651,7 @@ class AsyncOperations:
 
     async def finalize_batch(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1677,7 +1678,7 @@ class AsyncOperations:
 
     async def get_batch_status(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1706,7 +1707,7 @@ class AsyncOperations:
 
     async def set_batch_metadata(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         metadata: dict[str, Any],
         *,
         extra_query: Mapping[str, Any] | None = None,
@@ -3093,7 +3094,7 @@ class AsyncRawOperations:
 
     async def create_evaluation_task(
         self,
-        task_type: str,
+        task_type: RapidTaskType,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -3122,7 +3123,7 @@ class AsyncRawOperations:
 
     async def create_training_task(
         self,
-        task_type: str,
+        task_type: RapidTaskType,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -3223,7 +3224,7 @@ class AsyncRawOperations:
 
     async def get_project(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -3250,7 +3251,7 @@ class AsyncRawOperations:
 
     async def update_project(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -3279,7 +3280,7 @@ class AsyncRawOperations:
 
     async def set_project_ontology(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -3308,7 +3309,7 @@ class AsyncRawOperations:
 
     async def get_project_task_template(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -3406,7 +3407,7 @@ class AsyncRawOperations:
 
     async def get_batch(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -3433,7 +3434,7 @@ class AsyncRawOperations:
 
     async def finalize_batch(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -3460,7 +3461,7 @@ class AsyncRawOperations:
 
     async def get_batch_status(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -3489,7 +3490,7 @@ class AsyncRawOperations:
 
     async def set_batch_metadata(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         metadata: dict[str, Any],
         *,
         extra_query: Mapping[str, Any] | None = None,

@@ -84,6 +84,8 @@ class Operation:
     """The keyword arguments the method takes, by Python name."""
     renames: Mapping[str, str]
     """Python name -> wire name, where they differ (2.x names, ``x-scaleapi-python-name``)."""
+    open_keywords: bool
+    """Keywords the spec does not name go to the body rather than being refused."""
     optional_positional: frozenset[str]
     files: frozenset[str]
     kind: Kind
@@ -358,6 +360,7 @@ CREATE_CATEGORIZATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -414,6 +417,7 @@ CREATE_TRANSCRIPTION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -468,6 +472,7 @@ CREATE_COMPARISON_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -532,6 +537,7 @@ CREATE_ANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -584,6 +590,7 @@ CREATE_DATACOLLECTION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -638,6 +645,7 @@ CREATE_AUDIOTRANSCRIPTION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -714,6 +722,7 @@ CREATE_IMAGEANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -774,6 +783,7 @@ CREATE_POLYGONANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -836,6 +846,7 @@ CREATE_LINEANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -896,6 +907,7 @@ CREATE_POINTANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -964,6 +976,7 @@ CREATE_CUBOIDANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1020,6 +1033,7 @@ CREATE_SEGMENTANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1066,6 +1080,7 @@ CREATE_LANEANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1122,6 +1137,7 @@ CREATE_TEXTCOLLECTION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1172,6 +1188,7 @@ CREATE_NAMEDENTITYRECOGNITION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1224,6 +1241,7 @@ CREATE_DOCUMENTTRANSCRIPTION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1270,6 +1288,7 @@ CREATE_DOCUMENTMODEL_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1350,6 +1369,7 @@ CREATE_VIDEOANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1430,6 +1450,7 @@ CREATE_VIDEOPLAYBACKANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1476,6 +1497,7 @@ CREATE_VIDEOBOXANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1522,6 +1544,7 @@ CREATE_VIDEOCUBOIDANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1568,6 +1591,7 @@ CREATE_FEDERAL2DVIDEOANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1614,6 +1638,7 @@ CREATE_LIDARANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1660,6 +1685,7 @@ CREATE_LIDARLINKING_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1706,6 +1732,7 @@ CREATE_LIDARSEGMENTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1752,6 +1779,7 @@ CREATE_LIDARTOPDOWN_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1798,6 +1826,7 @@ CREATE_SENSORFUSION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1844,6 +1873,7 @@ CREATE_CHAT_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1890,6 +1920,7 @@ CREATE_CHATEXPERIMENTAL_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1936,6 +1967,7 @@ CREATE_CHATLITE_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1982,6 +2014,7 @@ CREATE_MULTICHAT_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -2028,6 +2061,7 @@ CREATE_MULTISTAGE_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -2048,6 +2082,7 @@ GET_TASK: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2072,6 +2107,7 @@ CANCEL_TASK: Final = Operation(
     positional=(("clear_unique_id", "clear_unique_id"),),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(
         {
             "clear_unique_id",
@@ -2104,6 +2140,7 @@ AUDIT_TASK: Final = Operation(
     ),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(
         {
             "comments",
@@ -2132,6 +2169,7 @@ UPDATE_TASK_UNIQUE_ID: Final = Operation(
     positional=(("unique_id", "unique_id"),),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2152,6 +2190,7 @@ CLEAR_TASK_UNIQUE_ID: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2172,6 +2211,7 @@ SET_TASK_METADATA: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2192,6 +2232,7 @@ SET_TASK_TAGS: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2212,6 +2253,7 @@ ADD_TASK_TAGS: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2232,6 +2274,7 @@ DELETE_TASK_TAGS: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2294,6 +2337,7 @@ LIST_TASKS: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2344,6 +2388,7 @@ CREATE_EVALUATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=True,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="write",
@@ -2394,6 +2439,7 @@ CREATE_TRAINING_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=True,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="write",
@@ -2435,6 +2481,7 @@ CREATE_PROJECT: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(
         {
             "params",
@@ -2470,6 +2517,7 @@ LIST_PROJECTS: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2490,6 +2538,7 @@ GET_PROJECT: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2520,6 +2569,7 @@ UPDATE_PROJECT: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2550,6 +2600,7 @@ SET_PROJECT_ONTOLOGY: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2570,6 +2621,7 @@ GET_PROJECT_TASK_TEMPLATE: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2606,6 +2658,7 @@ CREATE_BATCH: Final = Operation(
     ),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(
         {
             "callback",
@@ -2661,6 +2714,7 @@ LIST_BATCHES: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2681,6 +2735,7 @@ GET_BATCH: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2701,6 +2756,7 @@ FINALIZE_BATCH: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2721,6 +2777,7 @@ GET_BATCH_STATUS: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2741,6 +2798,7 @@ SET_BATCH_METADATA: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2775,6 +2833,7 @@ UPLOAD_FILE: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(
         {
@@ -2814,6 +2873,7 @@ IMPORT_FILE: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="write",
@@ -2834,6 +2894,7 @@ LIST_TEAMMATES: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2862,6 +2923,7 @@ INVITE_TEAMMATES: Final = Operation(
     ),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="write",
@@ -2890,6 +2952,7 @@ UPDATE_TEAMMATES_ROLE: Final = Operation(
     ),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
