@@ -105,6 +105,7 @@ class Op:
     summary: str
     description: str
     path_params: list[str]
+    path_types: dict[str, str] = field(default_factory=dict)
     query: list[str] = field(default_factory=list)
     body_props: list[str] = field(default_factory=list)
     body_kind: str = "none"  # none | object | whole | multipart
@@ -118,6 +119,7 @@ class Op:
     kwargs_td: str | None = None
     kwargs_td_def: str | None = None
     idempotent: bool = False
+    open_keywords: bool = False
     task_type: str | None = None
     result_kind: str = "json"
     result_model: str | None = None
@@ -296,6 +298,9 @@ class Builder:
             raise SpecError(f"{op_id}: {name!r} is not a usable method name")
         params = [self.spec.deref(p) for p in node.get("parameters", [])]
         path_params = [p["name"] for p in params if p["in"] == "path"]
+        path_types = {
+            p["name"]: self.path_annotation(p.get("schema")) for p in params if p["in"] == "path"
+        }
         if path_params != re.findall(r"{([^}]+)}", path):
             raise SpecError(f"{op_id}: path parameters must be declared in path order")
         op = Op(
@@ -307,7 +312,9 @@ class Builder:
             summary=node.get("summary", op_id),
             description=node.get("description", ""),
             path_params=path_params,
+            path_types=path_types,
             idempotent=bool(node.get("x-scaleapi-idempotent", False)),
+            open_keywords=bool(node.get("x-scaleapi-open-keywords", False)),
             task_type=node.get("x-scaleapi-task-type"),
         )
         fields: dict[str, tuple[str, bool]] = {}
@@ -412,6 +419,15 @@ class Builder:
                 if isinstance(node, dict) and "x-scaleapi-python-name" in node:
                     renames[prop] = node["x-scaleapi-python-name"]
                     break
+
+    def path_annotation(self, schema: Any) -> str:
+        """A path parameter's type: its named schema's alias where it has one (an enum's
+        StrEnum welcome too), else ``str``."""
+        name = Spec.ref_name(schema)
+        if name is None or not hasattr(self.params, name):
+            return "str"
+        self.param_names.add(name)
+        return f"{name} | _enums.{name}" if name in self.enums else name
 
     def is_time(self, schema: Any) -> bool:
         """Whether a parameter is a date-time (a datetime is accepted and sent as ISO 8601)."""

@@ -55,20 +55,28 @@ def parse_task(data: Any) -> RawTask:
 
 @attrs.frozen
 class UntypedTask:
-    """The model of a task whose type this SDK version does not know (forward
-    compatibility): the fields every task has, typed; ``params`` and ``response`` as JSON."""
+    """The model of a task this SDK version cannot type: a task of a type newer than the
+    spec, or one listed with ``limited_response`` (only a few fields). What is there is
+    read; ``params`` and ``response`` are JSON; a missing ``created_at`` raises
+    ``AttributeError`` naming the field."""
 
-    fields: Any  # the generated TaskFields model
+    fields: Any  # the generated OtherTask model
     params: dict[str, Any]
     response: dict[str, Any] | Unset
+    _created_at: datetime.datetime | None
+    _completed_at: datetime.datetime | Unset
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> UntypedTask:
         response = as_json_object(obj.get("response"))
+        created = obj.get("created_at")
+        completed = obj.get("completed_at")
         return cls(
-            model("TaskFields").from_dict(obj),
+            model("OtherTask").from_dict(obj),
             as_json_object(obj.get("params")) or {},
             UNSET if response is None else response,
+            datetime.datetime.fromisoformat(created) if isinstance(created, str) else None,
+            datetime.datetime.fromisoformat(completed) if isinstance(completed, str) else UNSET,
         )
 
     @property
@@ -77,15 +85,18 @@ class UntypedTask:
 
     @property
     def status(self) -> str:
-        return cast(str, self.fields.status)
+        status = self.fields.status
+        return "" if isinstance(status, Unset) else str(status)
 
     @property
     def created_at(self) -> datetime.datetime:
-        return cast(datetime.datetime, self.fields.created_at)
+        if self._created_at is None:
+            raise AttributeError("this task came without created_at (limited_response?)")
+        return self._created_at
 
     @property
     def completed_at(self) -> datetime.datetime | Unset:
-        return cast("datetime.datetime | Unset", self.fields.completed_at)
+        return self._completed_at
 
 
 @attrs.frozen
@@ -234,7 +245,7 @@ def build_call(request: Request, *, auto_unique_id: bool = False) -> Call[Any]:
     args = request.args
     values: dict[str, Any] = {}
     if args:
-        if not args.keys() <= op.keywords:
+        if not op.open_keywords and not args.keys() <= op.keywords:
             escape = "extra_body" if op.body_kind in ("object", "multipart") else "extra_query"
             _check_names(op.name, args, op.keywords, escape)
         renames = op.renames
@@ -250,7 +261,10 @@ def build_call(request: Request, *, auto_unique_id: bool = False) -> Call[Any]:
         query.update(request.extra_query)
     body: Any = request.body
     if op.body_kind in ("object", "multipart"):
-        body = {k: v for k, v in values.items() if k in op.body}
+        if op.open_keywords:  # every name that is not a query parameter
+            body = {k: v for k, v in values.items() if k not in op.query and k not in op.files}
+        else:
+            body = {k: v for k, v in values.items() if k in op.body}
         if request.extra_body:
             body.update(request.extra_body)
     recover: Callable[[], Call[Any]] | None = None

@@ -36,7 +36,7 @@ def check_task_json(obj: dict[str, Any]) -> None:
     if not isinstance(task_id, str) or not task_id:
         raise TypeError(f"a task's task_id must be a non-empty string, not {task_id!r}"[:200])
     kind = obj.get("type")
-    if not isinstance(kind, str):
+    if kind is not None and not isinstance(kind, str):  # absent with limited_response
         raise TypeError(f"a task's type must be a string, not {kind!r}"[:200])
 
 
@@ -124,7 +124,7 @@ class Task(TaskMethods, Owned, Generic[P, R]):
     @property
     def type(self) -> str:
         """The task type, e.g. ``"categorization"``."""
-        return str(self._data["type"])
+        return str(self._data.get("type", ""))
 
     @property
     def status(self) -> TaskStatus | str:

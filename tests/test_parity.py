@@ -286,3 +286,30 @@ def test_a_batch_whole_life(client: scaleapi.ScaleClient, tmp_path: Path) -> Non
     assert batch.name in [b.name for b in client.get_batches(project_name=project.name)]
     page = client.batches(project=project.name)
     assert page.total >= 1 and batch.name in [b.name for b in page]
+
+
+def test_a_limited_response_page_still_reads_as_tasks(client: scaleapi.ScaleClient) -> None:
+    project = client.create_project(unique("lim"), TaskType.Categorization)
+    made = client.create_categorization_task(**CATEGORIZATION, project=project.name)
+    page = client.tasks(project=project.name, limited_response=True)
+    assert [t.id for t in page] == [made.id]
+    assert page[0].status in ("pending", "completed") and "params" not in page[0].as_dict()
+
+
+def test_rapid_evaluation_and_training_tasks_need_a_rapid_project(
+    client: scaleapi.ScaleClient,
+) -> None:
+    rapid = client.create_project(unique("rapid"), TaskType.ImageAnnotation, rapid=True)
+    plain = client.create_project(unique("plain"), TaskType.ImageAnnotation)
+    answer = {"annotations": [{"type": "box", "label": "cow", "left": 1, "top": 2}]}
+    body: dict[str, Any] = {k: v for k, v in IMAGE.items() if k != "callback_url"}
+    made = client.create_evaluation_task(
+        "imageannotation", project=rapid.name, expected_response=answer, **body
+    )
+    assert made.id and made.expected_response.to_dict() == answer
+    trained = client.create_training_task("imageannotation", project=rapid.name,
+                                          expected_response=answer, **body)  # fmt: skip
+    assert trained.id != made.id
+    with pytest.raises(ScaleInvalidRequest, match="not a Rapid project"):
+        client.create_training_task("imageannotation", project=plain.name,
+                                    expected_response=answer, **body)  # fmt: skip

@@ -26,6 +26,7 @@ from .operations import (
     CreateDatacollectionTaskKwargs,
     CreateDocumentmodelTaskKwargs,
     CreateDocumenttranscriptionTaskKwargs,
+    CreateEvaluationTaskKwargs,
     CreateFederal2dvideoannotationTaskKwargs,
     CreateImageannotationTaskKwargs,
     CreateLaneannotationTaskKwargs,
@@ -43,6 +44,7 @@ from .operations import (
     CreateSegmentannotationTaskKwargs,
     CreateSensorfusionTaskKwargs,
     CreateTextcollectionTaskKwargs,
+    CreateTrainingTaskKwargs,
     CreateTranscriptionTaskKwargs,
     CreateVideoannotationTaskKwargs,
     CreateVideoboxannotationTaskKwargs,
@@ -60,9 +62,9 @@ from .params import (
     BatchName,
     CallbackUrl,
     Emails,
-    LabelChoice,
     Metadata,
     ProjectName,
+    RapidTaskType,
     TaskType,
     TeammateRole,
     UniqueId,
@@ -88,6 +90,7 @@ if TYPE_CHECKING:
         DatacollectionResponse,
         ImageannotationResponse,
         OntologyResult,
+        QualityTask,
         SegmentannotationResponse,
         TaskParams,
         TaskResponse,
@@ -1306,6 +1309,64 @@ class Operations:
 
     tasks = list_tasks
 
+    def create_evaluation_task(
+        self,
+        task_type: RapidTaskType,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Unpack[CreateEvaluationTaskKwargs],
+    ) -> QualityTask:
+        """Create a Rapid evaluation task.
+
+        Creates a evaluation task of a Scale Rapid project: a task with a known answer, `expected_response`, in the shape of the type's `response`. Workers' answers are scored against it; `initial_response` makes it a review-phase task. Only the six types of `RapidTaskType` are served; the body is the type's create parameters (`batch` or `project` naming a Rapid project) plus the answer.
+
+        ``POST /evaluation_tasks/{task_type}``
+        """
+        return cast(
+            "QualityTask",
+            self._request(
+                _ops.CREATE_EVALUATION_TASK,
+                (task_type,),
+                kwargs,
+                {},
+                None,
+                extra_body,
+                extra_query,
+                extra_headers,
+            ),
+        )
+
+    def create_training_task(
+        self,
+        task_type: RapidTaskType,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Unpack[CreateTrainingTaskKwargs],
+    ) -> QualityTask:
+        """Create a Rapid training task.
+
+        Creates a training task of a Scale Rapid project: a task with a known answer, `expected_response`, in the shape of the type's `response`. Workers are shown it while they learn the project. Only the six types of `RapidTaskType` are served; the body is the type's create parameters (`batch` or `project` naming a Rapid project) plus the answer.
+
+        ``POST /training_tasks/{task_type}``
+        """
+        return cast(
+            "QualityTask",
+            self._request(
+                _ops.CREATE_TRAINING_TASK,
+                (task_type,),
+                kwargs,
+                {},
+                None,
+                extra_body,
+                extra_query,
+                extra_headers,
+            ),
+        )
+
     def create_project(
         self,
         project_name: ProjectName,
@@ -1380,7 +1441,7 @@ class Operations:
 
     def get_project(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1407,7 +1468,7 @@ class Operations:
 
     def update_project(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1436,8 +1497,7 @@ class Operations:
 
     def set_project_ontology(
         self,
-        project_name: str,
-        ontology: list[LabelChoice],
+        project_name: ProjectName,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1456,9 +1516,7 @@ class Operations:
                 _ops.SET_PROJECT_ONTOLOGY,
                 (project_name,),
                 kwargs,
-                {
-                    "ontology": ontology,
-                },
+                {},
                 None,
                 extra_body,
                 extra_query,
@@ -1468,7 +1526,7 @@ class Operations:
 
     def get_project_task_template(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1566,7 +1624,7 @@ class Operations:
 
     def get_batch(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1593,7 +1651,7 @@ class Operations:
 
     def finalize_batch(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1620,7 +1678,7 @@ class Operations:
 
     def get_batch_status(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1649,7 +1707,7 @@ class Operations:
 
     def set_batch_metadata(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         metadata: dict[str, Any],
         *,
         extra_query: Mapping[str, Any] | None = None,
@@ -3034,6 +3092,64 @@ class RawOperations:
 
     tasks = list_tasks
 
+    def create_evaluation_task(
+        self,
+        task_type: RapidTaskType,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Unpack[CreateEvaluationTaskKwargs],
+    ) -> RawResponse[QualityTask]:
+        """Create a Rapid evaluation task.
+
+        Creates a evaluation task of a Scale Rapid project: a task with a known answer, `expected_response`, in the shape of the type's `response`. Workers' answers are scored against it; `initial_response` makes it a review-phase task. Only the six types of `RapidTaskType` are served; the body is the type's create parameters (`batch` or `project` naming a Rapid project) plus the answer.
+
+        ``POST /evaluation_tasks/{task_type}``
+        """
+        return cast(
+            "RawResponse[QualityTask]",
+            self._request(
+                _ops.CREATE_EVALUATION_TASK,
+                (task_type,),
+                kwargs,
+                {},
+                None,
+                extra_body,
+                extra_query,
+                extra_headers,
+            ),
+        )
+
+    def create_training_task(
+        self,
+        task_type: RapidTaskType,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Unpack[CreateTrainingTaskKwargs],
+    ) -> RawResponse[QualityTask]:
+        """Create a Rapid training task.
+
+        Creates a training task of a Scale Rapid project: a task with a known answer, `expected_response`, in the shape of the type's `response`. Workers are shown it while they learn the project. Only the six types of `RapidTaskType` are served; the body is the type's create parameters (`batch` or `project` naming a Rapid project) plus the answer.
+
+        ``POST /training_tasks/{task_type}``
+        """
+        return cast(
+            "RawResponse[QualityTask]",
+            self._request(
+                _ops.CREATE_TRAINING_TASK,
+                (task_type,),
+                kwargs,
+                {},
+                None,
+                extra_body,
+                extra_query,
+                extra_headers,
+            ),
+        )
+
     def create_project(
         self,
         project_name: ProjectName,
@@ -3108,7 +3224,7 @@ class RawOperations:
 
     def get_project(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -3135,7 +3251,7 @@ class RawOperations:
 
     def update_project(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -3164,8 +3280,7 @@ class RawOperations:
 
     def set_project_ontology(
         self,
-        project_name: str,
-        ontology: list[LabelChoice],
+        project_name: ProjectName,
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -3184,9 +3299,7 @@ class RawOperations:
                 _ops.SET_PROJECT_ONTOLOGY,
                 (project_name,),
                 kwargs,
-                {
-                    "ontology": ontology,
-                },
+                {},
                 None,
                 extra_body,
                 extra_query,
@@ -3196,7 +3309,7 @@ class RawOperations:
 
     def get_project_task_template(
         self,
-        project_name: str,
+        project_name: ProjectName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -3294,7 +3407,7 @@ class RawOperations:
 
     def get_batch(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -3321,7 +3434,7 @@ class RawOperations:
 
     def finalize_batch(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -3348,7 +3461,7 @@ class RawOperations:
 
     def get_batch_status(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         *,
         extra_query: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -3377,7 +3490,7 @@ class RawOperations:
 
     def set_batch_metadata(
         self,
-        batch_name: str,
+        batch_name: BatchName,
         metadata: dict[str, Any],
         *,
         extra_query: Mapping[str, Any] | None = None,

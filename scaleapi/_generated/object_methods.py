@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Self, Unpack
 
 from .operations import SetProjectOntologyKwargs, UpdateProjectKwargs
 from .params import (
-    LabelChoice,
     UniqueId,
 )
 
@@ -747,7 +746,6 @@ class ProjectMethods:
 
     def set_ontology(
         self,
-        ontology: list[LabelChoice],
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -762,7 +760,6 @@ class ProjectMethods:
         """
         return self._sync_owner().set_project_ontology(
             self._object_key(),
-            ontology,
             extra_body=extra_body,
             extra_query=extra_query,
             extra_headers=extra_headers,
@@ -771,7 +768,6 @@ class ProjectMethods:
 
     async def aset_ontology(
         self,
-        ontology: list[LabelChoice],
         *,
         extra_body: Mapping[str, Any] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -786,7 +782,6 @@ class ProjectMethods:
         """
         return await self._async_owner().set_project_ontology(
             self._object_key(),
-            ontology,
             extra_body=extra_body,
             extra_query=extra_query,
             extra_headers=extra_headers,

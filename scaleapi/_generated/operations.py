@@ -41,10 +41,12 @@ from .params import (
     MultichatTaskCreate,
     MultistageTaskCreate,
     NamedentityrecognitionTaskCreate,
+    OntologyUpdate,
     PointannotationTaskCreate,
     PolygonannotationTaskCreate,
     ProjectName,
     ProjectParamsUpdate,
+    QualityTaskCreate,
     ReviewStatusFilter,
     SegmentannotationTaskCreate,
     SensorfusionTaskCreate,
@@ -82,6 +84,8 @@ class Operation:
     """The keyword arguments the method takes, by Python name."""
     renames: Mapping[str, str]
     """Python name -> wire name, where they differ (2.x names, ``x-scaleapi-python-name``)."""
+    open_keywords: bool
+    """Keywords the spec does not name go to the body rather than being refused."""
     optional_positional: frozenset[str]
     files: frozenset[str]
     kind: Kind
@@ -245,6 +249,14 @@ class ListTasksKwargs(TypedDict, total=False):
     limited_response: bool
 
 
+CreateEvaluationTaskKwargs = QualityTaskCreate
+"""Keyword arguments of ``create_evaluation_task``."""
+
+
+CreateTrainingTaskKwargs = QualityTaskCreate
+"""Keyword arguments of ``create_training_task``."""
+
+
 class CreateProjectKwargs(TypedDict, total=False):
     """Keyword arguments of ``create_project``."""
 
@@ -259,10 +271,8 @@ UpdateProjectKwargs = ProjectParamsUpdate
 """Keyword arguments of ``update_project``."""
 
 
-class SetProjectOntologyKwargs(TypedDict, total=False):
-    """Keyword arguments of ``set_project_ontology``."""
-
-    name: str
+SetProjectOntologyKwargs = OntologyUpdate
+"""Keyword arguments of ``set_project_ontology``."""
 
 
 class ListBatchesKwargs(TypedDict, total=False):
@@ -350,6 +360,7 @@ CREATE_CATEGORIZATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -406,6 +417,7 @@ CREATE_TRANSCRIPTION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -460,6 +472,7 @@ CREATE_COMPARISON_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -524,6 +537,7 @@ CREATE_ANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -576,6 +590,7 @@ CREATE_DATACOLLECTION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -630,6 +645,7 @@ CREATE_AUDIOTRANSCRIPTION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -706,6 +722,7 @@ CREATE_IMAGEANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -766,6 +783,7 @@ CREATE_POLYGONANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -828,6 +846,7 @@ CREATE_LINEANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -888,6 +907,7 @@ CREATE_POINTANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -956,6 +976,7 @@ CREATE_CUBOIDANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1012,6 +1033,7 @@ CREATE_SEGMENTANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1058,6 +1080,7 @@ CREATE_LANEANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1114,6 +1137,7 @@ CREATE_TEXTCOLLECTION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1164,6 +1188,7 @@ CREATE_NAMEDENTITYRECOGNITION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1216,6 +1241,7 @@ CREATE_DOCUMENTTRANSCRIPTION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1262,6 +1288,7 @@ CREATE_DOCUMENTMODEL_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1342,6 +1369,7 @@ CREATE_VIDEOANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1422,6 +1450,7 @@ CREATE_VIDEOPLAYBACKANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1468,6 +1497,7 @@ CREATE_VIDEOBOXANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1514,6 +1544,7 @@ CREATE_VIDEOCUBOIDANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1560,6 +1591,7 @@ CREATE_FEDERAL2DVIDEOANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1606,6 +1638,7 @@ CREATE_LIDARANNOTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1652,6 +1685,7 @@ CREATE_LIDARLINKING_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1698,6 +1732,7 @@ CREATE_LIDARSEGMENTATION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1744,6 +1779,7 @@ CREATE_LIDARTOPDOWN_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1790,6 +1826,7 @@ CREATE_SENSORFUSION_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1836,6 +1873,7 @@ CREATE_CHAT_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1882,6 +1920,7 @@ CREATE_CHATEXPERIMENTAL_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1928,6 +1967,7 @@ CREATE_CHATLITE_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -1974,6 +2014,7 @@ CREATE_MULTICHAT_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -2020,6 +2061,7 @@ CREATE_MULTISTAGE_TASK: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="create",
@@ -2040,6 +2082,7 @@ GET_TASK: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2064,6 +2107,7 @@ CANCEL_TASK: Final = Operation(
     positional=(("clear_unique_id", "clear_unique_id"),),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(
         {
             "clear_unique_id",
@@ -2096,6 +2140,7 @@ AUDIT_TASK: Final = Operation(
     ),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(
         {
             "comments",
@@ -2124,6 +2169,7 @@ UPDATE_TASK_UNIQUE_ID: Final = Operation(
     positional=(("unique_id", "unique_id"),),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2144,6 +2190,7 @@ CLEAR_TASK_UNIQUE_ID: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2164,6 +2211,7 @@ SET_TASK_METADATA: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2184,6 +2232,7 @@ SET_TASK_TAGS: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2204,6 +2253,7 @@ ADD_TASK_TAGS: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2224,6 +2274,7 @@ DELETE_TASK_TAGS: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2286,12 +2337,115 @@ LIST_TASKS: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
     task_type=None,
     result="task_page",
     model="TaskList",
+    item_model=None,
+)
+
+CREATE_EVALUATION_TASK: Final = Operation(
+    name="create_evaluation_task",
+    method="POST",
+    path="/evaluation_tasks/{task_type}",
+    path_params=("task_type",),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "expected_response",
+            "initial_response",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "expected_response",
+            "initial_response",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    open_keywords=True,
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="write",
+    task_type=None,
+    result="model",
+    model="QualityTask",
+    item_model=None,
+)
+
+CREATE_TRAINING_TASK: Final = Operation(
+    name="create_training_task",
+    method="POST",
+    path="/training_tasks/{task_type}",
+    path_params=("task_type",),
+    query=frozenset(),
+    body=frozenset(
+        {
+            "project",
+            "batch",
+            "instruction",
+            "callback_url",
+            "urgency",
+            "priority",
+            "metadata",
+            "unique_id",
+            "clear_unique_id_on_error",
+            "tags",
+            "expected_response",
+            "initial_response",
+        }
+    ),
+    body_kind="object",
+    positional=(),
+    keywords=frozenset(
+        {
+            "batch",
+            "callback_url",
+            "clear_unique_id_on_error",
+            "expected_response",
+            "initial_response",
+            "instruction",
+            "metadata",
+            "priority",
+            "project",
+            "tags",
+            "unique_id",
+            "urgency",
+        }
+    ),
+    renames={},
+    open_keywords=True,
+    optional_positional=frozenset(),
+    files=frozenset(),
+    kind="write",
+    task_type=None,
+    result="model",
+    model="QualityTask",
     item_model=None,
 )
 
@@ -2327,6 +2481,7 @@ CREATE_PROJECT: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(
         {
             "params",
@@ -2362,6 +2517,7 @@ LIST_PROJECTS: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2382,6 +2538,7 @@ GET_PROJECT: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2412,6 +2569,7 @@ UPDATE_PROJECT: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2434,13 +2592,15 @@ SET_PROJECT_ONTOLOGY: Final = Operation(
         }
     ),
     body_kind="object",
-    positional=(("ontology", "ontology"),),
+    positional=(),
     keywords=frozenset(
         {
             "name",
+            "ontology",
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2461,6 +2621,7 @@ GET_PROJECT_TASK_TEMPLATE: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2497,6 +2658,7 @@ CREATE_BATCH: Final = Operation(
     ),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(
         {
             "callback",
@@ -2552,6 +2714,7 @@ LIST_BATCHES: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2572,6 +2735,7 @@ GET_BATCH: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2592,6 +2756,7 @@ FINALIZE_BATCH: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2612,6 +2777,7 @@ GET_BATCH_STATUS: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2632,6 +2798,7 @@ SET_BATCH_METADATA: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2666,6 +2833,7 @@ UPLOAD_FILE: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(
         {
@@ -2705,6 +2873,7 @@ IMPORT_FILE: Final = Operation(
         }
     ),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="write",
@@ -2725,6 +2894,7 @@ LIST_TEAMMATES: Final = Operation(
     positional=(),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2753,6 +2923,7 @@ INVITE_TEAMMATES: Final = Operation(
     ),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="write",
@@ -2781,6 +2952,7 @@ UPDATE_TEAMMATES_ROLE: Final = Operation(
     ),
     keywords=frozenset(),
     renames={},
+    open_keywords=False,
     optional_positional=frozenset(),
     files=frozenset(),
     kind="read",
@@ -2833,6 +3005,8 @@ OPERATIONS: Final[Mapping[str, Operation]] = {
     "add_task_tags": ADD_TASK_TAGS,
     "delete_task_tags": DELETE_TASK_TAGS,
     "list_tasks": LIST_TASKS,
+    "create_evaluation_task": CREATE_EVALUATION_TASK,
+    "create_training_task": CREATE_TRAINING_TASK,
     "create_project": CREATE_PROJECT,
     "list_projects": LIST_PROJECTS,
     "get_project": GET_PROJECT,

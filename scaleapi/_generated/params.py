@@ -1671,6 +1671,53 @@ class OtherTask(TypedDict):
     """
 
 
+RapidTaskType: TypeAlias = Literal[
+    "documenttranscription",
+    "imageannotation",
+    "namedentityrecognition",
+    "segmentannotation",
+    "textcollection",
+    "videoplaybackannotation",
+]
+"""
+The task types Scale Rapid evaluation and training tasks support.
+"""
+
+
+class QualityTaskCreate(TaskCreateCommon):
+    """
+    A Rapid evaluation or training task: the create parameters of its type (not checked here beyond the common ones), and the expected answer.
+    """
+
+    expected_response: dict[str, Any]
+    """
+    The right answer, in the shape of the type's `response`.
+    """
+    initial_response: NotRequired[dict[str, Any]]
+    """
+    An answer shown to the worker to review (evaluation tasks only: it makes a review-phase evaluation task).
+    """
+
+
+class QualityTask(TypedDict):
+    """
+    A Rapid evaluation or training task.
+    """
+
+    id: str
+    """
+    The quality task's ID.
+    """
+    expected_response: dict[str, Any]
+    """
+    The right answer.
+    """
+    initial_response: NotRequired[dict[str, Any]]
+    """
+    The answer shown for review, if any.
+    """
+
+
 class ProjectParams(TypedDict):
     """
     Default params of the project's tasks: any create parameter of its task type (`instruction`, `geometries`, ...), merged under each task's own.
@@ -1679,7 +1726,7 @@ class ProjectParams(TypedDict):
 
 class ProjectCreate(TypedDict):
     """
-    A new project. The official SDK always sends `params` (null when not given), `rapid`, `studio` and `datasetId`.
+    A new project. The official SDK always sends `params` (null when not given), `rapid`, `studio` and `datasetId`. Open: the API's documentation names a further Studio setting (the number of consensus attempts) whose wire name the record does not hold.
     """
 
     type: TaskType
@@ -1752,7 +1799,7 @@ class ProjectParamsUpdate(TypedDict):
 
     patch: NotRequired[bool]
     """
-    Merge these params into the latest version's (true), or replace them (false, the server's choice when omitted).
+    Merge these params into the latest version's (true), or replace them (false; the record does not say which the server does when it is omitted).
     """
     instruction: NotRequired[Instruction]
 
@@ -2070,12 +2117,6 @@ class Teammate(TypedDict):
     """
 
 
-TeammateList: TypeAlias = list[Teammate]
-"""
-The members of the team.
-"""
-
-
 class Error(TypedDict):
     """
     The body of every error answer.
@@ -2138,6 +2179,24 @@ class ListBatchesParametersQuery(TypedDict):
     exclude_archived: NotRequired[bool]
     limit: NotRequired[int]
     offset: NotRequired[int]
+
+
+ListTeammatesResponse: TypeAlias = list[Teammate]
+"""
+The members of the team.
+"""
+
+
+InviteTeammatesResponse: TypeAlias = list[Teammate]
+"""
+The members of the team.
+"""
+
+
+UpdateTeammatesRoleResponse: TypeAlias = list[Teammate]
+"""
+The members of the team.
+"""
 
 
 class AnnotationTaskCreate(TaskCreateCommon):

@@ -280,6 +280,12 @@ class _Api:
             "importFile": lambda a, p, b, q: workspace.store_file(
                 a.id, b, mime_type=workspace.guess_type(b["file_url"]), chunks=None
             ),
+            "createEvaluationTask": lambda a, p, b, q: workspace.create_quality_task(
+                a.id, "evaluation", p["task_type"], b
+            ),
+            "createTrainingTask": lambda a, p, b, q: workspace.create_quality_task(
+                a.id, "training", p["task_type"], b
+            ),
             "listTeammates": lambda a, p, b, q: workspace.teammates(a.id),
             "inviteTeammates": lambda a, p, b, q: workspace.invite(
                 a.id, b["emails"], b["team_role"]

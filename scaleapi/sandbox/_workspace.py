@@ -84,6 +84,38 @@ class Workspace:
         project: dict[str, Any] = json.loads(body)
         return project
 
+    def create_quality_task(
+        self, account: str, kind: str, task_type: str, data: Mapping[str, Any]
+    ) -> str:
+        """A Rapid evaluation or training task: it needs a Rapid project (named by
+        ``project``, or by the project of ``batch``) of the same task type. The sandbox keeps
+        no quality tasks (the API has no route to read them back): it checks and answers."""
+        name = data.get("project")
+        batch_name = data.get("batch")
+        if not isinstance(name, str) and isinstance(batch_name, str):
+            batch = self.store.get_batch(account, batch_name)
+            if batch is None:
+                raise ApiError(404, f"Batch not found: {batch_name}")
+            name = json.loads(batch.body).get("project")
+        if not isinstance(name, str):
+            raise ApiError(400, f"A {kind} task needs a Rapid project: pass project or batch.")
+        project = self.project(account, name)
+        if not project.get("rapid"):
+            raise ApiError(400, f"Project {name} is not a Rapid project.")
+        if project.get("type") != task_type:
+            raise ApiError(400, f"Project {name} has task type {project.get('type')}.")
+        answer: dict[str, Any] = {
+            "id": os.urandom(12).hex(),
+            "type": task_type,
+            "kind": kind,
+            "project": name,
+            "expected_response": data["expected_response"],
+            "created_at": format_ms(now_ms()),
+        }
+        if "initial_response" in data:
+            answer["initial_response"] = data["initial_response"]
+        return _dumps(answer)
+
     def get_project(self, account: str, name: str) -> str:
         return _dumps(self.project(account, name))
 

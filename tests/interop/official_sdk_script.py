@@ -1,4 +1,3 @@
-# ruff: noqa: I001  (here scaleapi is the official package, a third-party import)
 """Run by tests/test_official_sdk.py with the official scaleapi 2.x package, in a venv of
 its own (it has our import name). Prints one JSON line of what it saw."""
 

@@ -13,9 +13,11 @@ Two kinds of value cannot be drawn at random and still mean something:
   `SCALE_SANDBOX_BATCH`).
 * Rules the spec states in prose, which the generator cannot see: a create's `project`
   or `batch` must exist and fit the type (400 otherwise; the sandbox tests cover it),
-  `admin` cannot be given to a teammate, and an upload's `metadata` text is a JSON
+  `admin` cannot be given to a teammate, only members get a new role, a Rapid quality
+  task needs a Rapid project of its type, and an upload's `metadata` text is a JSON
   object. Cases get `project` / `batch` removed from create bodies, `member` for an
-  `admin` role, and `{}` for upload metadata; everything else is checked as drawn.
+  `admin` role, a member's email for a role change, the run's Rapid image project for
+  a quality task, and `{}` for upload metadata; everything else is checked as drawn.
 """
 
 from __future__ import annotations
@@ -55,6 +57,14 @@ def map_case(context: Any, case: Any) -> Any:
             body.pop("batch", None)
         if path.startswith("/teams/") and body.get("team_role") == "admin":
             body["team_role"] = "member"
+        if path == "/teams/set_role":  # only members get a new role
+            body["emails"] = ["ada@example.com"]
+        if path.startswith(("/evaluation_tasks/", "/training_tasks/")):
+            # A quality task needs a Rapid project of its type: the run's has one.
+            body.pop("batch", None)
+            body["project"] = "kitten_labeling"
+            if isinstance(path_parameters, dict):
+                path_parameters["task_type"] = "imageannotation"
         if path == "/files/upload" and "metadata" in body:
             body["metadata"] = "{}"
     return case

@@ -42,6 +42,17 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
         # A real project (of a type with a task template) and a real batch in it.
         client.post("/projects", json={"type": "chat", "name": "schemathesis-chat"})
         client.post("/batches", json={"project": "schemathesis-chat", "name": "schemathesis-b"})
+        # What the spec's own examples name, so that they are sent to a world where it
+        # exists: a Rapid image project with a batch, a text collection project, a team.
+        for project in (
+            {"type": "imageannotation", "name": "kitten_labeling", "rapid": True},
+            {"type": "textcollection", "name": "chatbot_reviews"},
+        ):
+            assert client.post("/projects", json=project).status_code == 200
+        batch = {"project": "kitten_labeling", "name": "kitten_labeling_2020-07"}
+        assert client.post("/batches", json=batch).status_code == 200
+        team = {"emails": ["ada@example.com", "alan@example.com"], "team_role": "labeler"}
+        assert client.post("/teams/invite", json=team).status_code == 200
         env = {
             **os.environ,
             "SCHEMATHESIS_HOOKS": "schemathesis_hooks",

@@ -120,6 +120,13 @@ if TYPE_CHECKING:
     from .project_param_version import ProjectParamVersion
     from .project_params import ProjectParams
     from .project_params_update import ProjectParamsUpdate
+    from .quality_task import QualityTask
+    from .quality_task_create import QualityTaskCreate
+    from .quality_task_create_expected_response import QualityTaskCreateExpectedResponse
+    from .quality_task_create_initial_response import QualityTaskCreateInitialResponse
+    from .quality_task_expected_response import QualityTaskExpectedResponse
+    from .quality_task_initial_response import QualityTaskInitialResponse
+    from .rapid_task_type import RapidTaskType
     from .segmentannotation_response import SegmentannotationResponse
     from .segmentannotation_response_label_mapping import SegmentannotationResponseLabelMapping
     from .segmentannotation_response_label_mapping_additional_property import (
@@ -286,6 +293,13 @@ _MODULE_OF = {
     "ProjectParamVersion": ".project_param_version",
     "ProjectParams": ".project_params",
     "ProjectParamsUpdate": ".project_params_update",
+    "QualityTask": ".quality_task",
+    "QualityTaskCreate": ".quality_task_create",
+    "QualityTaskCreateExpectedResponse": ".quality_task_create_expected_response",
+    "QualityTaskCreateInitialResponse": ".quality_task_create_initial_response",
+    "QualityTaskExpectedResponse": ".quality_task_expected_response",
+    "QualityTaskInitialResponse": ".quality_task_initial_response",
+    "RapidTaskType": ".rapid_task_type",
     "SegmentannotationResponse": ".segmentannotation_response",
     "SegmentannotationResponseLabelMapping": ".segmentannotation_response_label_mapping",
     "SegmentannotationResponseLabelMappingAdditionalProperty": ".segmentannotation_response_label_mapping_additional_property",
@@ -459,6 +473,13 @@ __all__ = (
     "ProjectParams",
     "ProjectParamsUpdate",
     "ProjectParamVersion",
+    "QualityTask",
+    "QualityTaskCreate",
+    "QualityTaskCreateExpectedResponse",
+    "QualityTaskCreateInitialResponse",
+    "QualityTaskExpectedResponse",
+    "QualityTaskInitialResponse",
+    "RapidTaskType",
     "SegmentannotationResponse",
     "SegmentannotationResponseLabelMapping",
     "SegmentannotationResponseLabelMappingAdditionalProperty",

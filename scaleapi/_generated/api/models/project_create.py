@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.project_create_pipeline import ProjectCreatePipeline, check_project_create_pipeline
 from ..models.task_type import TaskType, check_task_type
@@ -20,7 +21,11 @@ T = TypeVar("T", bound="ProjectCreate")
 
 @_attrs_define
 class ProjectCreate:
-    """A new project. The official SDK always sends `params` (null when not given), `rapid`, `studio` and `datasetId`."""
+    """A new project. The official SDK always sends `params` (null when not given), `rapid`, `studio` and `datasetId`.
+    Open: the API's documentation names a further Studio setting (the number of consensus attempts) whose wire name the
+    record does not hold.
+
+    """
 
     type_: TaskType
     """ The kind of work a task asks for: the 31 values of the official 2.x SDK's `TaskType`, and the 1.x
@@ -37,6 +42,7 @@ class ProjectCreate:
     """ A dataset to attach to the project, or null. """
     pipeline: ProjectCreatePipeline | Unset = UNSET
     """ A Studio project's pipeline (a single labeler, or a consensus of several). """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict[str, Any])
 
     def to_dict(self) -> dict[str, Any]:
         type_: str = self.type_
@@ -66,7 +72,7 @@ class ProjectCreate:
             pipeline = self.pipeline
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "type": type_,
@@ -140,7 +146,24 @@ class ProjectCreate:
             pipeline=pipeline,
         )
 
+        project_create.additional_properties = d
         return project_create
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
 
 
 # The models this one's methods use, imported once the class above exists: models that

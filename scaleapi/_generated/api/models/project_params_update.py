@@ -21,8 +21,8 @@ class ProjectParamsUpdate:
     """
 
     patch: bool | Unset = UNSET
-    """ Merge these params into the latest version's (true), or replace them (false, the server's choice when
-    omitted). """
+    """ Merge these params into the latest version's (true), or replace them (false; the record does not say which
+    the server does when it is omitted). """
     instruction: str | Unset = UNSET
     """ What the worker must do, in Markdown (or an embedded Google Doc). For a project, leave it out to use the
     project's instruction. """
