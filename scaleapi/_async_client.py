@@ -24,6 +24,7 @@ from scaleapi._constants import (
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
 )
+from scaleapi._drivers import AsyncDriver, fast_async_driver
 from scaleapi._exceptions import ScaleInvalidRequest
 from scaleapi._generated.params import (
     AnnotationTaskCreate,
@@ -94,6 +95,8 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         self._proxy = proxy
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(limits=limits, proxy=proxy)
+        # A faster driver than httpx's, where one is installed (see scaleapi/_drivers.py).
+        self._driver: AsyncDriver | None = fast_async_driver(http_client, limits, proxy)
 
     # -- the API ------------------------------------------------------------------
 
@@ -245,6 +248,7 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         client._proxy = other._proxy  # pyright: ignore[reportPrivateUsage]
         client._owns_http = True
         client._http = httpx.AsyncClient(limits=client._limits, proxy=client._proxy)
+        client._driver = fast_async_driver(None, client._limits, client._proxy)
         return client
 
     async def _create(
@@ -254,12 +258,16 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         return self._task(await self._run(call))
 
     async def _run(self, call: Call[T]) -> T:
+        if self._driver is not None:
+            return await self._driver.run(exchange(self._settings, call))
         return await run_async(self._http, exchange(self._settings, call))
 
     async def aclose(self) -> None:
         """Close the connections this client opened (not those of a passed ``http_client``)."""
         if self._owns_http:
             await self._http.aclose()
+            if self._driver is not None:
+                await self._driver.aclose()
 
     async def __aenter__(self) -> Self:
         return self

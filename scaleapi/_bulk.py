@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,14 @@ async def bulk_create(
     """
     if concurrency < 1:
         raise ScaleInvalidRequest(f"concurrency must be 1 or more, got {concurrency}", 400)
+    # The aiohttp driver gets a connection per concurrent create (httpx's pool does not:
+    # its bookkeeping grows with every connection, see BENCHMARKS.md).
+    driver = client._driver  # pyright: ignore[reportPrivateUsage]
+    sized = driver.for_concurrency(concurrency) if driver is not None else None
+    if sized is not None and sized is not driver:
+        client = copy.copy(client)
+        client._driver = sized  # pyright: ignore[reportPrivateUsage]
+        client._owns_http = False  # pyright: ignore[reportPrivateUsage]
     in_flight: set[asyncio.Task[BulkResult]] = set()
     finished: dict[int, BulkResult] = {}
     source = _aiter(items).__aiter__()
@@ -108,6 +117,8 @@ async def bulk_create(
             pending.cancel()
         if in_flight:
             await asyncio.gather(*in_flight, return_exceptions=True)
+        if sized is not None and sized is not driver:
+            await sized.aclose()
 
 
 def sync_bulk_create(

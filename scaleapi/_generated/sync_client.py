@@ -20,6 +20,7 @@ from scaleapi._constants import (
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
 )
+from scaleapi._drivers import SyncDriver, fast_sync_driver
 from scaleapi._exceptions import ScaleInvalidRequest
 from scaleapi._generated.params import (
     AnnotationTaskCreate,
@@ -90,6 +91,8 @@ class ScaleClient(BaseClient[httpx.Client]):
         self._proxy = proxy
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(limits=limits, proxy=proxy)
+        # A faster driver than httpx's, where one is installed (see scaleapi/_drivers.py).
+        self._driver: SyncDriver | None = fast_sync_driver(http_client, limits, proxy)
 
     # -- the API ------------------------------------------------------------------
 
@@ -241,6 +244,7 @@ class ScaleClient(BaseClient[httpx.Client]):
         client._proxy = other._proxy  # pyright: ignore[reportPrivateUsage]
         client._owns_http = True
         client._http = httpx.Client(limits=client._limits, proxy=client._proxy)
+        client._driver = fast_sync_driver(None, client._limits, client._proxy)
         return client
 
     def _create(
@@ -250,12 +254,16 @@ class ScaleClient(BaseClient[httpx.Client]):
         return self._task(self._run(call))
 
     def _run(self, call: Call[T]) -> T:
+        if self._driver is not None:
+            return self._driver.run(exchange(self._settings, call))
         return run_sync(self._http, exchange(self._settings, call))
 
     def close(self) -> None:
         """Close the connections this client opened (not those of a passed ``http_client``)."""
         if self._owns_http:
             self._http.close()
+            if self._driver is not None:
+                self._driver.close()
 
     def __enter__(self) -> Self:
         return self
