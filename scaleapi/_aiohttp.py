@@ -29,7 +29,9 @@ it: ``import scaleapi`` stays light.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import ssl
 import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, cast
@@ -211,7 +213,7 @@ class AiohttpDriver:
         connector = aiohttp.TCPConnector(
             limit=limits.max_connections or 0,
             keepalive_timeout=limits.keepalive_expiry,
-            ssl=httpx.create_ssl_context(trust_env=self._trust_env),
+            ssl=_ssl_context(self._trust_env, *_ssl_environment(self._trust_env)),
         )
         return aiohttp.ClientSession(
             connector=connector,
@@ -236,6 +238,20 @@ async def _read_capped(answer: aiohttp.ClientResponse) -> bytes:
                 answer.status,
             )
     return bytes(body)
+
+
+def _ssl_environment(trust_env: bool) -> tuple[str | None, str | None]:
+    if not trust_env:
+        return None, None
+    return os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+
+
+@functools.lru_cache(maxsize=4)
+def _ssl_context(trust_env: bool, cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    """httpx's default context (certifi, or the environment's ``SSL_CERT_FILE`` /
+    ``SSL_CERT_DIR``), made once per process: loading a certificate store takes tens of
+    milliseconds, and one context serves any number of connections."""
+    return httpx.create_ssl_context(trust_env=trust_env)
 
 
 def _as_httpx_error(error: aiohttp.ClientError, request: httpx.Request) -> httpx.HTTPError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -64,13 +65,31 @@ async def bulk_create(
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
 ) -> AsyncGenerator[BulkResult, None]:
-    """See :meth:`AsyncScaleClient.create_tasks`.
+    """See :meth:`AsyncScaleClient.create_tasks`; the results of :func:`_batches`, one
+    by one."""
+    async with contextlib.aclosing(_batches(client, task_type, items, concurrency)) as batches:
+        async for batch in batches:
+            for result in batch:
+                yield result
+
+
+async def _batches(
+    client: AsyncScaleClient,
+    task_type: TaskType,
+    items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+    concurrency: int,
+) -> AsyncGenerator[list[BulkResult], None]:
+    """The bulk create, as lists of the results that are ready, in input order.
 
     At most ``concurrency`` creates are in flight, and a new one starts as soon as any
     finishes. Results are yielded in input order, so finished ones wait for a slower one
     before them; at most ``READ_AHEAD * concurrency`` items are started and not yet
     yielded, which bounds memory whatever the input's size. When the consumer stops early
     (or is cancelled), the creates still in flight are cancelled and awaited.
+
+    Each yield hands over every result that is ready (the sync client runs its event
+    loop once per yield, not once per result), and a finished create is noticed by its
+    own callback, not by a scan of every create in flight.
     """
     if concurrency < 1:
         raise ScaleInvalidRequest(f"concurrency must be 1 or more, got {concurrency}", 400)
@@ -84,6 +103,20 @@ async def bulk_create(
         client._owns_http = False  # pyright: ignore[reportPrivateUsage]
     in_flight: set[asyncio.Task[BulkResult]] = set()
     finished: dict[int, BulkResult] = {}
+    crashed: list[BaseException] = []
+    ready = asyncio.Event()
+
+    def done(task: asyncio.Task[BulkResult]) -> None:
+        in_flight.discard(task)
+        if not task.cancelled():
+            error = task.exception()
+            if error is not None:  # not a ScaleException: a bug, raised to the consumer
+                crashed.append(error)
+            else:
+                result = task.result()
+                finished[result.index] = result
+        ready.set()
+
     source = _aiter(items).__aiter__()
     started = yielded = 0
     exhausted = False
@@ -99,24 +132,29 @@ async def bulk_create(
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                in_flight.add(asyncio.create_task(_one(client, task_type, started, params)))
+                task = asyncio.create_task(_one(client, task_type, started, params))
+                in_flight.add(task)
+                task.add_done_callback(done)
                 started += 1
+            if crashed:
+                raise crashed[0]
             if yielded in finished:
-                yield finished.pop(yielded)
-                yielded += 1
+                batch: list[BulkResult] = []
+                while yielded in finished:
+                    batch.append(finished.pop(yielded))
+                    yielded += 1
+                yield batch
                 continue
             if not in_flight:
                 return
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                in_flight.discard(task)
-                result = task.result()
-                finished[result.index] = result
+            ready.clear()
+            await ready.wait()
     finally:
-        for pending in in_flight:
-            pending.cancel()
-        if in_flight:
-            await asyncio.gather(*in_flight, return_exceptions=True)
+        pending = list(in_flight)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
         if sized is not None and sized is not driver:
             await sized.aclose()
 
@@ -133,14 +171,15 @@ def sync_bulk_create(
 
     runner = asyncio.Runner()
     aclient = AsyncScaleClient._like(client)  # pyright: ignore[reportPrivateUsage]
-    results = bulk_create(aclient, task_type, items, concurrency)
+    batches = _batches(aclient, task_type, items, concurrency)
     try:
         while True:
             try:
-                yield runner.run(results.__anext__())
+                batch = runner.run(batches.__anext__())
             except StopAsyncIteration:
                 return
+            yield from batch
     finally:
-        runner.run(results.aclose())
+        runner.run(batches.aclose())
         runner.run(aclient.aclose())
         runner.close()
