@@ -15,8 +15,8 @@ error messages and the rest are the very code the httpx drivers run. What it map
   is refused as soon as it does;
 - redirects are never followed; cookies are kept per client, as ``httpx.AsyncClient``
   does;
-- TLS: the same certificate store as httpx (``httpx.create_ssl_context``: certifi, or
-  ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``);
+- TLS: the very context the httpx clients use (:func:`~scaleapi._drivers.default_ssl_context`:
+  certifi, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``);
 - proxies: ``proxy=`` (``http://`` or ``https://``, credentials in the URL or in
   ``httpx.Proxy`` headers) and ``HTTP(S)_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` from the
   environment, read once when the driver is made, as httpx does. A SOCKS proxy is
@@ -29,9 +29,7 @@ it: ``import scaleapi`` stays light.
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
-import ssl
 import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, cast
@@ -41,6 +39,7 @@ import httpx
 from yarl import URL
 
 from ._constants import DEFAULT_LIMITS
+from ._drivers import default_ssl_context
 from ._exceptions import ScaleBadResponse, ScaleException
 from ._transport import MAX_RESPONSE_BYTES, Exchange, Outcome, Sleep
 
@@ -213,7 +212,7 @@ class AiohttpDriver:
         connector = aiohttp.TCPConnector(
             limit=limits.max_connections or 0,
             keepalive_timeout=limits.keepalive_expiry,
-            ssl=_ssl_context(self._trust_env, *_ssl_environment(self._trust_env)),
+            ssl=default_ssl_context(self._trust_env),
         )
         return aiohttp.ClientSession(
             connector=connector,
@@ -238,20 +237,6 @@ async def _read_capped(answer: aiohttp.ClientResponse) -> bytes:
                 answer.status,
             )
     return bytes(body)
-
-
-def _ssl_environment(trust_env: bool) -> tuple[str | None, str | None]:
-    if not trust_env:
-        return None, None
-    return os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
-
-
-@functools.lru_cache(maxsize=4)
-def _ssl_context(trust_env: bool, cafile: str | None, capath: str | None) -> ssl.SSLContext:
-    """httpx's default context (certifi, or the environment's ``SSL_CERT_FILE`` /
-    ``SSL_CERT_DIR``), made once per process: loading a certificate store takes tens of
-    milliseconds, and one context serves any number of connections."""
-    return httpx.create_ssl_context(trust_env=trust_env)
 
 
 def _as_httpx_error(error: aiohttp.ClientError, request: httpx.Request) -> httpx.HTTPError:

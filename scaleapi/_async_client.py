@@ -24,7 +24,7 @@ from scaleapi._constants import (
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
 )
-from scaleapi._drivers import AsyncDriver, fast_async_driver
+from scaleapi._drivers import AsyncDriver, default_ssl_context, fast_async_driver
 from scaleapi._exceptions import ScaleInvalidRequest
 from scaleapi._generated.params import (
     AnnotationTaskCreate,
@@ -94,7 +94,9 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         self._limits = limits
         self._proxy = proxy
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(limits=limits, proxy=proxy)
+        self._http = http_client or httpx.AsyncClient(
+            limits=limits, proxy=proxy, verify=default_ssl_context()
+        )
         # A faster driver than httpx's, where one is installed (see scaleapi/_drivers.py).
         self._driver: AsyncDriver | None = fast_async_driver(http_client, limits, proxy)
 
@@ -247,7 +249,9 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         client._limits = other._limits  # pyright: ignore[reportPrivateUsage]
         client._proxy = other._proxy  # pyright: ignore[reportPrivateUsage]
         client._owns_http = True
-        client._http = httpx.AsyncClient(limits=client._limits, proxy=client._proxy)
+        client._http = httpx.AsyncClient(
+            limits=client._limits, proxy=client._proxy, verify=default_ssl_context()
+        )
         client._driver = fast_async_driver(None, client._limits, client._proxy)
         return client
 

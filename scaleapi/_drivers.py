@@ -12,6 +12,7 @@ asyncio: ``import scaleapi`` stays light.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -20,6 +21,8 @@ from ._constants import ASYNC_TRANSPORT_ENV
 from ._exceptions import ScaleException
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
     from ._transport import Exchange
@@ -90,3 +93,19 @@ def fast_sync_driver(
     """What ``ScaleClient`` (made from the async client's code) asks for: nothing faster
     than its ``httpx.Client`` exists, so always ``None``."""
     return None
+
+
+def default_ssl_context(trust_env: bool = True) -> ssl.SSLContext:
+    """httpx's default TLS context (certifi, or ``$SSL_CERT_FILE`` / ``$SSL_CERT_DIR``),
+    made once per process and shared by every client and driver: loading a certificate
+    store takes tens of milliseconds, and one context serves any number of connections."""
+    if not trust_env:
+        return _ssl_context(False, None, None)
+    return _ssl_context(True, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=4)
+def _ssl_context(trust_env: bool, cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    import httpx
+
+    return httpx.create_ssl_context(trust_env=trust_env)

@@ -20,7 +20,7 @@ from scaleapi._constants import (
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
 )
-from scaleapi._drivers import SyncDriver, fast_sync_driver
+from scaleapi._drivers import SyncDriver, default_ssl_context, fast_sync_driver
 from scaleapi._exceptions import ScaleInvalidRequest
 from scaleapi._generated.params import (
     AnnotationTaskCreate,
@@ -90,7 +90,9 @@ class ScaleClient(BaseClient[httpx.Client]):
         self._limits = limits
         self._proxy = proxy
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(limits=limits, proxy=proxy)
+        self._http = http_client or httpx.Client(
+            limits=limits, proxy=proxy, verify=default_ssl_context()
+        )
         # A faster driver than httpx's, where one is installed (see scaleapi/_drivers.py).
         self._driver: SyncDriver | None = fast_sync_driver(http_client, limits, proxy)
 
@@ -243,7 +245,9 @@ class ScaleClient(BaseClient[httpx.Client]):
         client._limits = other._limits  # pyright: ignore[reportPrivateUsage]
         client._proxy = other._proxy  # pyright: ignore[reportPrivateUsage]
         client._owns_http = True
-        client._http = httpx.Client(limits=client._limits, proxy=client._proxy)
+        client._http = httpx.Client(
+            limits=client._limits, proxy=client._proxy, verify=default_ssl_context()
+        )
         client._driver = fast_sync_driver(None, client._limits, client._proxy)
         return client
 
