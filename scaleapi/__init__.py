@@ -29,15 +29,15 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._async_client import AsyncScaleClient
     from ._bulk import BulkResult
-    from ._generated.sync_client import ScaleClient
     from ._retry import RetryPolicy
+    from ._sync_client import ScaleClient
     from ._task import Task, Tasklist
 
 _LAZY = {
     "AsyncScaleClient": "._async_client",
     "BulkResult": "._bulk",
     "RetryPolicy": "._retry",
-    "ScaleClient": "._generated.sync_client",
+    "ScaleClient": "._sync_client",
     "Task": "._task",
     "Tasklist": "._task",
 }
@@ -70,7 +70,7 @@ __all__ = [
 
 
 def _public(obj: Any) -> Any:
-    # Show users scaleapi.ScaleClient, not scaleapi._generated.sync_client.ScaleClient.
+    # Show users scaleapi.ScaleClient, not scaleapi._sync_client.ScaleClient.
     if isinstance(obj, type) and obj.__module__.startswith("scaleapi._"):
         obj.__module__ = "scaleapi"
     return obj

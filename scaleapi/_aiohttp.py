@@ -77,9 +77,9 @@ class AiohttpDriver:
         self._proxy_for: dict[tuple[str, str], tuple[URL | None, Mapping[str, str] | None]] = {}
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._retired: list[aiohttp.ClientSession] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = 0
-        self._closed = False
 
     # -- the driver -------------------------------------------------------------------
 
@@ -102,23 +102,30 @@ class AiohttpDriver:
                 continue
             outcome = await self._send(session, step.request)
 
-    def for_concurrency(self, concurrency: int) -> AiohttpDriver:
-        """This driver if it may open ``concurrency`` connections, else a new one that may."""
+    def reserve(self, concurrency: int) -> None:
+        """Allow ``concurrency`` connections from now on (a bulk create asks for one per
+        create in flight). aiohttp fixes a session's limit when it is made, so a session
+        with too few is retired: calls already on it finish there, new calls open a new
+        one, and ``aclose`` closes both."""
         most = self._limits.max_connections
         if most is None or most >= concurrency:
-            return self
-        limits = httpx.Limits(
+            return
+        self._limits = httpx.Limits(
             max_connections=concurrency,
             max_keepalive_connections=concurrency,
             keepalive_expiry=self._limits.keepalive_expiry,
         )
-        return AiohttpDriver(limits=limits, proxy=self._proxy, trust_env=self._trust_env)
+        if self._session is not None:
+            self._retired.append(self._session)
+            self._session = None
 
     async def aclose(self) -> None:
-        """Close the session's connections; a later call opens a new session."""
-        session, self._session = self._session, None
-        if session is not None and self._loop is asyncio.get_running_loop():
-            await session.close()
+        """Close the sessions' connections; a later call opens a new session."""
+        sessions = [*self._retired, *([self._session] if self._session else [])]
+        self._session, self._retired = None, []
+        if self._loop is asyncio.get_running_loop():
+            for session in sessions:
+                await session.close()
 
     # -- sending ----------------------------------------------------------------------
 
@@ -203,6 +210,8 @@ class AiohttpDriver:
         if session is not None and self._loop is loop and self._pid == os.getpid():
             return session
         # A session of another loop or process cannot be used here, nor closed: forget it.
+        if session is not None:
+            self._retired.clear()
         self._session = session = self._open()
         self._loop, self._pid = loop, os.getpid()
         return session

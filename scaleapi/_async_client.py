@@ -1,9 +1,9 @@
-"""``AsyncScaleClient``: the classic method names over the generated code, async.
+"""``AsyncScaleClient``: the generated operations over the transport, async.
 
-This file is the one definition of the client's operations: ``make generate`` turns it
-into ``ScaleClient`` (``scaleapi/_generated/sync_client.py``) with unasync, so the sync
-and async clients cannot drift apart. Imports are absolute so that the generated copy
-resolves them from its own place.
+The per-operation methods come from ``scaleapi/_generated/client_async.py``; this file
+holds only what is not per operation: configuration, sending, pagination, bulk creates.
+``make generate`` turns it into ``ScaleClient`` (``scaleapi/_sync_client.py``) with
+unasync. Imports are absolute so that the generated copy resolves them from its place.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
 import httpx
 
-from scaleapi import _operations as ops
 from scaleapi._base import BaseClient
 from scaleapi._config import make_settings
 from scaleapi._constants import (
@@ -26,42 +25,23 @@ from scaleapi._constants import (
 )
 from scaleapi._drivers import AsyncDriver, default_ssl_context, fast_async_driver
 from scaleapi._exceptions import ScaleInvalidRequest
-from scaleapi._generated.params import (
-    AnnotationTaskCreate,
-    AudiotranscriptionTaskCreate,
-    CategorizationTaskCreate,
-    ComparisonTaskCreate,
-    DatacollectionTaskCreate,
-    ListTasksParametersQuery,
-    TaskType,
-    TranscriptionTaskCreate,
-)
+from scaleapi._generated import operations as ops
+from scaleapi._generated.client_async import AsyncOperations, AsyncRawOperations
+from scaleapi._generated.params import ListTasksParametersQuery, TaskType
+from scaleapi._operations import Request, build_call
+from scaleapi._raw import RawResponse
 from scaleapi._retry import RetryPolicy
 from scaleapi._task import Task, Tasklist
-from scaleapi._transport import Call, exchange, run_async
+from scaleapi._transport import Call, exchange_raw, run_async
 from scaleapi._types import NOT_GIVEN, NotGiven, TimeoutTypes
 
 if TYPE_CHECKING:
     from scaleapi._bulk import BulkResult
-    from scaleapi.types import (
-        AnnotationParams,
-        AnnotationResponse,
-        AudiotranscriptionParams,
-        AudiotranscriptionResponse,
-        CategorizationParams,
-        CategorizationResponse,
-        ComparisonParams,
-        ComparisonResponse,
-        DatacollectionParams,
-        DatacollectionResponse,
-        TranscriptionParams,
-        TranscriptionResponse,
-    )
 
 T = TypeVar("T")
 
 
-class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
+class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
     """A client of Scale's task API.
 
     ``api_key`` defaults to ``$SCALE_API_KEY`` and ``base_url`` to ``$SCALE_BASE_URL``, then
@@ -91,8 +71,6 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         policy = RetryPolicy(max_retries, initial_retry_delay, max_retry_delay, max_retry_after)
         self._settings = make_settings(api_key, base_url, timeout, policy)
         self._auto_unique_id = auto_unique_id
-        self._limits = limits
-        self._proxy = proxy
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             limits=limits, proxy=proxy, verify=default_ssl_context()
@@ -100,61 +78,7 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         # A faster driver than httpx's, where one is installed (see scaleapi/_drivers.py).
         self._driver: AsyncDriver | None = fast_async_driver(http_client, limits, proxy)
 
-    # -- the API ------------------------------------------------------------------
-
-    async def create_categorization_task(
-        self,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        **params: Unpack[CategorizationTaskCreate],
-    ) -> Task[CategorizationParams, CategorizationResponse]:
-        """Create a categorization task (``POST /task/categorization``)."""
-        return await self._create(ops.CATEGORIZATION, params, extra_body)
-
-    async def create_transcription_task(
-        self,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        **params: Unpack[TranscriptionTaskCreate],
-    ) -> Task[TranscriptionParams, TranscriptionResponse]:
-        """Create a transcription task (``POST /task/transcription``)."""
-        return await self._create(ops.TRANSCRIPTION, params, extra_body)
-
-    async def create_comparison_task(
-        self,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        **params: Unpack[ComparisonTaskCreate],
-    ) -> Task[ComparisonParams, ComparisonResponse]:
-        """Create a comparison task (``POST /task/comparison``)."""
-        return await self._create(ops.COMPARISON, params, extra_body)
-
-    async def create_annotation_task(
-        self,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        **params: Unpack[AnnotationTaskCreate],
-    ) -> Task[AnnotationParams, AnnotationResponse]:
-        """Create an annotation (bounding box) task (``POST /task/annotation``)."""
-        return await self._create(ops.ANNOTATION, params, extra_body)
-
-    async def create_datacollection_task(
-        self,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        **params: Unpack[DatacollectionTaskCreate],
-    ) -> Task[DatacollectionParams, DatacollectionResponse]:
-        """Create a data collection task (``POST /task/datacollection``)."""
-        return await self._create(ops.DATACOLLECTION, params, extra_body)
-
-    async def create_audiotranscription_task(
-        self,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        **params: Unpack[AudiotranscriptionTaskCreate],
-    ) -> Task[AudiotranscriptionParams, AudiotranscriptionResponse]:
-        """Create an audio transcription task (``POST /task/audiotranscription``)."""
-        return await self._create(ops.AUDIOTRANSCRIPTION, params, extra_body)
+    # -- what is not one operation ------------------------------------------------
 
     async def create_task(
         self, task_type: TaskType, *, extra_body: Mapping[str, Any] | None = None, **params: Any
@@ -165,36 +89,9 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
             raise ScaleInvalidRequest(
                 f"unknown task type {task_type!r}; known: {', '.join(ops.CREATES)}", 400
             )
-        return await self._create(op, params, extra_body)
-
-    async def fetch_task(self, task_id: str) -> Task:
-        """Retrieve a task (``GET /task/{task_id}``)."""
-        return self._task(await self._run(ops.fetch_call(task_id)))
-
-    async def cancel_task(self, task_id: str) -> Task:
-        """Cancel a pending task (``POST /task/{task_id}/cancel``); returns it, ``canceled``."""
-        return self._task(await self._run(ops.cancel_call(task_id)))
-
-    async def tasks(
-        self,
-        *,
-        extra_query: Mapping[str, Any] | None = None,
-        **filters: Unpack[ListTasksParametersQuery],
-    ) -> Tasklist:
-        """One page of tasks, newest first (``GET /tasks``), filtered as given.
-
-        ``extra_query`` sends query parameters this SDK version does not know yet.
-        """
-        page = await self._run(ops.list_call(filters, extra_query))
-        model = page.model
-        return Tasklist(
-            [self._task(raw) for raw in page.tasks],
-            total=model.total,
-            limit=model.limit,
-            offset=model.offset,
-            has_more=model.has_more,
-            next_token=model.next_token if isinstance(model.next_token, str) else None,
-        )
+        request = Request(op, (), params, {}, extra_body=extra_body)
+        task: Task = await self._send(request)
+        return task
 
     async def iter_tasks(
         self,
@@ -210,7 +107,7 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         """
         query: dict[str, Any] = dict(filters)
         while True:
-            page = await self.tasks(extra_query=extra_query, **query)
+            page: Tasklist = await self.list_tasks(extra_query=extra_query, **query)
             for task in page:
                 yield task
             if not page.has_more or not page:
@@ -231,40 +128,52 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         """Create one task of ``task_type`` per item of params, ``concurrency`` at a time.
 
         Yields a :class:`BulkResult` per item, in input order, as soon as it and all before
-        it are done; a failed item carries its exception and does not stop the rest.
-        Items are read lazily, so a huge iterable (a file, say) is never held in memory.
+        it are done: ``created``, ``existing`` (its ``unique_id`` was taken: the task that
+        has it) or ``failed`` (with its exception; the rest go on). Items are read lazily,
+        so a huge iterable (a file, say) is never held in memory. Creates go through this
+        client's own connections and settings.
         """
         from scaleapi._bulk import bulk_create  # asyncio loads only when it is used
 
-        return bulk_create(self, task_type, items, concurrency)
+        if self._driver is not None:
+            self._driver.reserve(concurrency)  # a connection for each create in flight
+        return bulk_create(self.create_task, self.list_tasks, task_type, items, concurrency)
+
+    @property
+    def with_raw_response(self) -> AsyncRawView:
+        """The same operations, answering with a :class:`RawResponse` (status, headers,
+        request id) around the parsed result: ``client.with_raw_response.get_task(id)``."""
+        return AsyncRawView(self)
 
     # -- plumbing -----------------------------------------------------------------
 
-    @classmethod
-    def _like(cls, other: BaseClient[Any]) -> Self:
-        """A client of this kind with the settings of ``other`` (its own connections)."""
-        client = cls.__new__(cls)
-        client._settings = other._settings  # pyright: ignore[reportPrivateUsage]
-        client._auto_unique_id = other._auto_unique_id  # pyright: ignore[reportPrivateUsage]
-        client._limits = other._limits  # pyright: ignore[reportPrivateUsage]
-        client._proxy = other._proxy  # pyright: ignore[reportPrivateUsage]
-        client._owns_http = True
-        client._http = httpx.AsyncClient(
-            limits=client._limits, proxy=client._proxy, verify=default_ssl_context()
-        )
-        client._driver = fast_async_driver(None, client._limits, client._proxy)
-        return client
+    async def _request(
+        self,
+        op: ops.Operation,
+        path: tuple[str, ...],
+        args: Mapping[str, Any],
+        positional: Mapping[str, Any],
+        body: Any,
+        extra_body: Mapping[str, Any] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> Any:
+        request = Request(op, path, args, positional, body, extra_body, extra_query, extra_headers)
+        return await self._send(request)
 
-    async def _create(
-        self, op: ops.Create[Any, Any], params: Mapping[str, Any], extra: Mapping[str, Any] | None
-    ) -> Task[Any, Any]:
-        call = ops.create_call(op, params, extra, auto_unique_id=self._auto_unique_id)
-        return self._task(await self._run(call))
+    async def _send(self, request: Request) -> Any:
+        raw = await self._send_raw(request)
+        return raw.parsed
 
-    async def _run(self, call: Call[T]) -> T:
+    async def _send_raw(self, request: Request) -> RawResponse[Any]:
+        call = build_call(request, auto_unique_id=self._auto_unique_id)
+        value, response = await self._run(call)
+        return RawResponse(self._wrap(request.op, value), response)
+
+    async def _run(self, call: Call[T]) -> tuple[T, httpx.Response]:
         if self._driver is not None:
-            return await self._driver.run(exchange(self._settings, call))
-        return await run_async(self._http, exchange(self._settings, call))
+            return await self._driver.run(exchange_raw(self._settings, call))
+        return await run_async(self._http, exchange_raw(self._settings, call))
 
     async def aclose(self) -> None:
         """Close the connections this client opened (not those of a passed ``http_client``)."""
@@ -283,3 +192,26 @@ class AsyncScaleClient(BaseClient[httpx.AsyncClient]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class AsyncRawView(AsyncRawOperations):
+    """``client.with_raw_response``: every operation, answering with a RawResponse."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: AsyncScaleClient) -> None:
+        self._client = client
+
+    async def _request(
+        self,
+        op: ops.Operation,
+        path: tuple[str, ...],
+        args: Mapping[str, Any],
+        positional: Mapping[str, Any],
+        body: Any,
+        extra_body: Mapping[str, Any] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> Any:
+        request = Request(op, path, args, positional, body, extra_body, extra_query, extra_headers)
+        return await self._client._send_raw(request)  # pyright: ignore[reportPrivateUsage]

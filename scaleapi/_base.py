@@ -8,9 +8,10 @@ from typing import Any, Generic, Self, TypeVar
 import attrs
 import httpx
 
-from . import _operations as ops
+from ._generated.operations import Operation
+from ._operations import Page, RawTask
 from ._retry import RetryPolicy
-from ._task import Task
+from ._task import Task, Tasklist
 from ._transport import Settings
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes, to_timeout
 
@@ -22,8 +23,6 @@ class BaseClient(Generic[H]):
     _http: H
     _owns_http: bool
     _auto_unique_id: bool
-    _limits: httpx.Limits
-    _proxy: str | httpx.Proxy | None
 
     @property
     def base_url(self) -> str:
@@ -62,8 +61,30 @@ class BaseClient(Generic[H]):
         clone._owns_http = False
         return clone
 
-    def _task(self, raw: ops.RawTask) -> Task[Any, Any]:
+    def _task(self, raw: RawTask) -> Task[Any, Any]:
         return Task(raw[0], raw[1], self)
+
+    def _tasklist(self, page: Page) -> Tasklist:
+        model = page.model
+        return Tasklist(
+            [self._task(raw) for raw in page.tasks],
+            total=model.total,
+            limit=model.limit,
+            offset=model.offset,
+            has_more=model.has_more,
+            next_token=model.next_token if isinstance(model.next_token, str) else None,
+        )
+
+    def _wrap(self, op: Operation, value: Any) -> Any:
+        """The parsed answer of ``op`` as users see it: tasks and pages wrapped."""
+        kind = op.result.removesuffix("_list")
+        if kind == "task":
+            wrap: Any = self._task
+        elif kind == "task_page":
+            wrap = self._tasklist
+        else:
+            return value
+        return [wrap(v) for v in value] if op.result.endswith("_list") else wrap(value)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"

@@ -1,41 +1,98 @@
-"""Creating many tasks at once: a bounded window of concurrent creates, results in order."""
+"""Creating many tasks at once: a bounded window of concurrent creates, results in order.
+
+Bulk creates go through the very client they are asked of: it hands over its own
+``create_task`` and ``list_tasks`` methods, so its connections, proxy, TLS settings and
+retry options are the ones used (an ``http_client`` passed to it included).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
-import copy
-from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
+from typing import Any, Literal
 
 import attrs
 
-from ._exceptions import ScaleException, ScaleInvalidRequest
-from ._generated.params import TaskType
-from ._task import Task
-
-if TYPE_CHECKING:
-    from ._async_client import AsyncScaleClient
-    from ._generated.sync_client import ScaleClient
-
+from ._exceptions import ScaleDuplicateResource, ScaleException, ScaleInvalidRequest
+from ._task import Task, Tasklist
 
 READ_AHEAD = 4
 """How many windows of results may wait, finished, for a slower item before them."""
 
+Status = Literal["created", "existing", "failed"]
+
 
 @attrs.frozen
 class BulkResult:
-    """The outcome of one item of a bulk create: its ``task`` or its ``error``."""
+    """The outcome of one item of a bulk create.
+
+    ``status`` is ``created``, ``existing`` (the item's ``unique_id`` was already taken:
+    ``task`` is the task that has it, made by an earlier run) or ``failed`` (``error``
+    says why).
+    """
 
     index: int
     """Position of the item in the input, from 0."""
     params: Mapping[str, Any]
     task: Task | None = None
     error: ScaleException | None = None
+    status: Status = "created"
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+AsyncCreate = Callable[..., Awaitable[Task]]
+AsyncFind = Callable[..., Awaitable[Tasklist]]
+SyncCreate = Callable[..., Task]
+SyncFind = Callable[..., Tasklist]
+
+
+def _check(concurrency: int) -> None:
+    if concurrency < 1:
+        raise ScaleInvalidRequest(f"concurrency must be 1 or more, got {concurrency}", 400)
+
+
+def _existing(index: int, params: Mapping[str, Any], error: ScaleException) -> str | None:
+    """The unique_id to look up when a create was refused as a duplicate."""
+    unique_id = params.get("unique_id")
+    if isinstance(error, ScaleDuplicateResource) and isinstance(unique_id, str):
+        return unique_id
+    return None
+
+
+def _found(
+    index: int, params: Mapping[str, Any], page: Tasklist, error: ScaleException
+) -> BulkResult:
+    if not page:
+        return BulkResult(index, params, error=error, status="failed")
+    return BulkResult(index, params, task=page[0], status="existing")
+
+
+async def _one(
+    create: AsyncCreate, find: AsyncFind, task_type: str, index: int, params: Mapping[str, Any]
+) -> BulkResult:
+    try:
+        return BulkResult(index, params, task=await create(task_type, **params))
+    except ScaleException as exc:
+        unique_id = _existing(index, params, exc)
+        if unique_id is None:
+            return BulkResult(index, params, error=exc, status="failed")
+        try:
+            return _found(index, params, await find(unique_id=unique_id), exc)
+        except ScaleException as lookup:
+            return BulkResult(index, params, error=lookup, status="failed")
 
 
 async def _aiter(
@@ -49,33 +106,26 @@ async def _aiter(
             yield item
 
 
-async def _one(
-    client: AsyncScaleClient, task_type: TaskType, index: int, params: Mapping[str, Any]
-) -> BulkResult:
-    try:
-        task = await client.create_task(task_type, **params)
-    except ScaleException as exc:
-        return BulkResult(index, params, error=exc)
-    return BulkResult(index, params, task=task)
-
-
 async def bulk_create(
-    client: AsyncScaleClient,
-    task_type: TaskType,
+    create: AsyncCreate,
+    find: AsyncFind,
+    task_type: str,
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
 ) -> AsyncGenerator[BulkResult, None]:
-    """See :meth:`AsyncScaleClient.create_tasks`; the results of :func:`_batches`, one
-    by one."""
-    async with contextlib.aclosing(_batches(client, task_type, items, concurrency)) as batches:
+    """See :meth:`AsyncScaleClient.create_tasks`: the results of :func:`bulk_batches`,
+    one by one."""
+    batches = bulk_batches(create, find, task_type, items, concurrency)
+    async with contextlib.aclosing(batches):
         async for batch in batches:
             for result in batch:
                 yield result
 
 
-async def _batches(
-    client: AsyncScaleClient,
-    task_type: TaskType,
+async def bulk_batches(
+    create: AsyncCreate,
+    find: AsyncFind,
+    task_type: str,
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
 ) -> AsyncGenerator[list[BulkResult], None]:
@@ -87,33 +137,24 @@ async def _batches(
     yielded, which bounds memory whatever the input's size. When the consumer stops early
     (or is cancelled), the creates still in flight are cancelled and awaited.
 
-    Each yield hands over every result that is ready (the sync client runs its event
-    loop once per yield, not once per result), and a finished create is noticed by its
-    own callback, not by a scan of every create in flight.
+    Each finished create is noticed by a callback of its own (``asyncio.wait`` would walk
+    every create in flight each time one finishes: a cost that grows with the
+    concurrency), and each yield hands over every result that is ready.
     """
-    if concurrency < 1:
-        raise ScaleInvalidRequest(f"concurrency must be 1 or more, got {concurrency}", 400)
-    # The aiohttp driver gets a connection per concurrent create (httpx's pool does not:
-    # its bookkeeping grows with every connection, see BENCHMARKS.md).
-    driver = client._driver  # pyright: ignore[reportPrivateUsage]
-    sized = driver.for_concurrency(concurrency) if driver is not None else None
-    if sized is not None and sized is not driver:
-        client = copy.copy(client)
-        client._driver = sized  # pyright: ignore[reportPrivateUsage]
-        client._owns_http = False  # pyright: ignore[reportPrivateUsage]
-    in_flight: set[asyncio.Task[BulkResult]] = set()
+    _check(concurrency)
+    in_flight: set[asyncio.Future[BulkResult]] = set()
     finished: dict[int, BulkResult] = {}
     crashed: list[BaseException] = []
     ready = asyncio.Event()
 
-    def done(task: asyncio.Task[BulkResult]) -> None:
-        in_flight.discard(task)
-        if not task.cancelled():
-            error = task.exception()
+    def done(job: asyncio.Future[BulkResult]) -> None:
+        in_flight.discard(job)
+        if not job.cancelled():
+            error = job.exception()
             if error is not None:  # not a ScaleException: a bug, raised to the consumer
                 crashed.append(error)
             else:
-                result = task.result()
+                result = job.result()
                 finished[result.index] = result
         ready.set()
 
@@ -132,9 +173,9 @@ async def _batches(
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                task = asyncio.create_task(_one(client, task_type, started, params))
-                in_flight.add(task)
-                task.add_done_callback(done)
+                job = asyncio.ensure_future(_one(create, find, task_type, started, params))
+                in_flight.add(job)
+                job.add_done_callback(done)
                 started += 1
             if crashed:
                 raise crashed[0]
@@ -151,35 +192,57 @@ async def _batches(
             await ready.wait()
     finally:
         pending = list(in_flight)
-        for task in pending:
-            task.cancel()
+        for waiting in pending:
+            waiting.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        if sized is not None and sized is not driver:
-            await sized.aclose()
+
+
+def _sync_one(
+    create: SyncCreate, find: SyncFind, task_type: str, index: int, params: Mapping[str, Any]
+) -> BulkResult:
+    try:
+        return BulkResult(index, params, task=create(task_type, **params))
+    except ScaleException as exc:
+        unique_id = _existing(index, params, exc)
+        if unique_id is None:
+            return BulkResult(index, params, error=exc, status="failed")
+        try:
+            return _found(index, params, find(unique_id=unique_id), exc)
+        except ScaleException as lookup:
+            return BulkResult(index, params, error=lookup, status="failed")
 
 
 def sync_bulk_create(
-    client: ScaleClient,
-    task_type: TaskType,
+    create: SyncCreate,
+    find: SyncFind,
+    task_type: str,
     items: Iterable[Mapping[str, Any]],
     concurrency: int,
 ) -> Iterator[BulkResult]:
-    """See :meth:`ScaleClient.create_tasks`: the async bulk create, driven step by step
-    from this thread (an event loop runs only while the next result is awaited)."""
-    from ._async_client import AsyncScaleClient
-
-    runner = asyncio.Runner()
-    aclient = AsyncScaleClient._like(client)  # pyright: ignore[reportPrivateUsage]
-    batches = _batches(aclient, task_type, items, concurrency)
-    try:
-        while True:
-            try:
-                batch = runner.run(batches.__anext__())
-            except StopAsyncIteration:
-                return
-            yield from batch
-    finally:
-        runner.run(batches.aclose())
-        runner.run(aclient.aclose())
-        runner.close()
+    """See :meth:`ScaleClient.create_tasks`: ``concurrency`` threads share the client
+    (httpx clients are thread-safe), with the same ordering and memory bound as the async
+    bulk create."""
+    _check(concurrency)
+    source = iter(items)
+    window: dict[int, concurrent.futures.Future[BulkResult]] = {}
+    started = yielded = 0
+    with concurrent.futures.ThreadPoolExecutor(concurrency, "scaleapi-bulk") as pool:
+        try:
+            while True:
+                while started - yielded < READ_AHEAD * concurrency:
+                    params = next(source, None)
+                    if params is None:
+                        break
+                    window[started] = pool.submit(
+                        _sync_one, create, find, task_type, started, params
+                    )
+                    started += 1
+                future = window.pop(yielded, None)
+                if future is None:
+                    return
+                yield future.result()
+                yielded += 1
+        finally:
+            for future in window.values():
+                future.cancel()

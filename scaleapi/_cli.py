@@ -34,13 +34,12 @@ except ModuleNotFoundError:  # pragma: no cover - depends on the installed extra
 from ._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._exceptions import (
     ScaleConnectionError,
-    ScaleDuplicateResource,
     ScaleException,
     ScaleOutcomeUnknown,
     ScaleUnauthorized,
 )
+from ._generated.operations import CREATE_PARAMS
 from ._generated.params import ListTasksParametersQuery, TaskStatus, TaskType
-from ._operations import CREATES
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
 
     from ._async_client import AsyncScaleClient
     from ._bulk import BulkResult
-    from ._generated.sync_client import ScaleClient
+    from ._sync_client import ScaleClient
     from ._task import Task
 
 __all__ = ["main"]
@@ -127,7 +126,7 @@ class _Options:
         return self.api_key
 
     def client(self) -> ScaleClient:
-        from ._generated.sync_client import ScaleClient
+        from ._sync_client import ScaleClient
 
         return ScaleClient(self.key(), base_url=self.base_url)
 
@@ -243,10 +242,10 @@ def _kind(hint: object) -> _Kind:
 
 def _column_kinds(task_type: str) -> dict[str, _Kind]:
     """Each param's kind, from the generated TypedDict of the type's create params."""
-    op = CREATES.get(task_type)
-    if op is None:
+    params_type = CREATE_PARAMS.get(task_type)
+    if params_type is None:
         return {}
-    hints = typing.get_type_hints(op.params_type)
+    hints = typing.get_type_hints(params_type)
     return {name: _kind(hint) for name, hint in hints.items()}
 
 
@@ -627,30 +626,14 @@ class _Run:
         self, client: AsyncScaleClient, number: int, result: BulkResult
     ) -> dict[str, Any]:
         unique_id = str(result.params["unique_id"])
-        if result.task is not None:
-            return {
-                "line": number,
-                "unique_id": unique_id,
-                "status": "created",
-                "task_id": result.task.id,
-            }
-        error = result.error
-        assert error is not None
-        if not isinstance(error, ScaleDuplicateResource):
-            return _failed(number, unique_id, _error_json(error))
-        # 409: a task with this unique_id exists (an earlier run made it): find it.
-        try:
-            found = await client.tasks(unique_id=unique_id)
-        except ScaleException as exc:
-            return _failed(number, unique_id, _error_json(exc))
-        if not found:
-            message = f"409 for unique_id {unique_id!r}, but no task with it was found"
-            return _failed(number, unique_id, {"status_code": 409, "message": message})
-        task: Task = found[0]
+        task = result.task
+        if task is None:
+            assert result.error is not None
+            return _failed(number, unique_id, _error_json(result.error))
         if task.type != self.task_type:
             message = f"unique_id {unique_id!r} is taken by {task.type} task {task.id}"
             return _failed(number, unique_id, {"status_code": 409, "message": message})
-        return {"line": number, "unique_id": unique_id, "status": "existing", "task_id": task.id}
+        return {"line": number, "unique_id": unique_id, "status": result.status, "task_id": task.id}
 
 
 async def _create_all(options: _Options, run: _Run) -> None:

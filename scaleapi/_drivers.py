@@ -39,10 +39,8 @@ class AsyncDriver(Protocol):
 
     async def aclose(self) -> None: ...
 
-    def for_concurrency(self, concurrency: int) -> AsyncDriver:
-        """A driver with a connection for each of ``concurrency`` calls at once: this
-        one if it has them, else a new one (its caller closes it)."""
-        ...
+    def reserve(self, concurrency: int) -> None:
+        """Allow a connection for each of ``concurrency`` calls at once, from now on."""
 
 
 class SyncDriver(Protocol):
@@ -51,6 +49,8 @@ class SyncDriver(Protocol):
     def run(self, steps: Exchange[T]) -> T: ...
 
     def close(self) -> None: ...
+
+    def reserve(self, concurrency: int) -> None: ...
 
 
 def async_transport() -> str:

@@ -1,24 +1,24 @@
-"""Each API operation described once, for the sync and the async client alike.
+"""From an operation of the spec and a caller's arguments to a :class:`Call`, and back.
 
-The facts come from the generated code: method and path from the endpoint modules, the
-accepted parameter names from the TypedDicts that also type the client's keyword
-arguments, the parsing from the attrs models. Nothing here repeats the spec.
+Nothing here names an operation or a task type: the generated table
+(``scaleapi/_generated/operations.py``) says where each argument goes and how the answer
+is read; this module applies those rules, the same way for every operation.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
+import datetime
 import uuid
 from collections.abc import Callable, Mapping
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 import attrs
 
 from ._exceptions import ScaleInvalidRequest
-from ._generated import params as P
+from ._generated import operations as ops
+from ._generated.api import models
+from ._generated.api.types import UNSET, Unset
 from ._retry import CallKind
 from ._transport import Call
 from ._types import as_json_object
@@ -27,70 +27,15 @@ if TYPE_CHECKING:
     from ._generated.api.models import TaskList
     from ._task import TaskModel
 
-PT = TypeVar("PT")
-RT = TypeVar("RT")
-
 RawTask = tuple["TaskModel[Any, Any]", dict[str, Any]]
 """A parsed task: its generated model and the JSON it was built from."""
 
-
-@functools.cache
-def endpoint(name: str) -> ModuleType:
-    """A generated endpoint module, imported on first use (its models with it)."""
-    return importlib.import_module(f"scaleapi._generated.api.api.tasks.{name}")
+_KINDS = {"read": CallKind.READ, "write": CallKind.CREATE, "create": CallKind.CREATE}
 
 
-def _keys(typed_dict: type[Any]) -> frozenset[str]:
-    return frozenset(typed_dict.__required_keys__ | typed_dict.__optional_keys__)
-
-
-@attrs.frozen
-class Create(Generic[PT, RT]):
-    """The create operation of one task type: ``create_<task_type>_task`` in the spec."""
-
-    task_type: str
-    params_type: type[Any]  # the generated TypedDict that types the method's kwargs
-    fields: frozenset[str]  # its keys: the parameters the method accepts
-
-    @property
-    def name(self) -> str:
-        return f"create_{self.task_type}_task"
-
-    @property
-    def method(self) -> str:
-        return cast(str, endpoint(self.name).METHOD)
-
-    @property
-    def path(self) -> str:
-        return cast(str, endpoint(self.name).PATH)
-
-    def parse(self, data: Any) -> tuple[TaskModel[PT, RT], dict[str, Any]]:
-        return endpoint(self.name).parse_success(data), data
-
-
-def _create(task_type: str, params_type: type[Any]) -> Create[Any, Any]:
-    return Create(task_type, params_type, _keys(params_type))
-
-
-CATEGORIZATION: Create[Any, Any] = _create("categorization", P.CategorizationTaskCreate)
-TRANSCRIPTION: Create[Any, Any] = _create("transcription", P.TranscriptionTaskCreate)
-COMPARISON: Create[Any, Any] = _create("comparison", P.ComparisonTaskCreate)
-ANNOTATION: Create[Any, Any] = _create("annotation", P.AnnotationTaskCreate)
-DATACOLLECTION: Create[Any, Any] = _create("datacollection", P.DatacollectionTaskCreate)
-AUDIOTRANSCRIPTION: Create[Any, Any] = _create("audiotranscription", P.AudiotranscriptionTaskCreate)
-
-CREATES: Mapping[str, Create[Any, Any]] = {
-    op.task_type: op
-    for op in (
-        CATEGORIZATION,
-        TRANSCRIPTION,
-        COMPARISON,
-        ANNOTATION,
-        DATACOLLECTION,
-        AUDIOTRANSCRIPTION,
-    )
-}
-LIST_FILTERS = _keys(P.ListTasksParametersQuery)
+def model(name: str) -> Any:
+    """A generated attrs model class by name (its module loads on first use)."""
+    return getattr(models, name)
 
 
 def parse_task(data: Any) -> RawTask:
@@ -99,10 +44,45 @@ def parse_task(data: Any) -> RawTask:
     if obj is None:
         raise TypeError(f"a task must be a JSON object, not {type(data).__name__}")
     kind = obj.get("type")
-    op = CREATES.get(kind) if isinstance(kind, str) else None
-    if op is not None:
-        return op.parse(obj)
-    return endpoint("get_task").parse_success(obj), obj
+    name = ops.TASK_MODELS.get(kind) if isinstance(kind, str) else None
+    if name is None:
+        return cast("TaskModel[Any, Any]", UntypedTask.from_dict(obj)), obj
+    return model(name).from_dict(obj), obj
+
+
+@attrs.frozen
+class UntypedTask:
+    """The model of a task whose type this SDK version does not know (forward
+    compatibility): the fields every task has, typed; ``params`` and ``response`` as JSON."""
+
+    fields: Any  # the generated TaskFields model
+    params: dict[str, Any]
+    response: dict[str, Any] | Unset
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> UntypedTask:
+        response = as_json_object(obj.get("response"))
+        return cls(
+            model("TaskFields").from_dict(obj),
+            as_json_object(obj.get("params")) or {},
+            UNSET if response is None else response,
+        )
+
+    @property
+    def task_id(self) -> str:
+        return cast(str, self.fields.task_id)
+
+    @property
+    def status(self) -> str:
+        return cast(str, self.fields.status)
+
+    @property
+    def created_at(self) -> datetime.datetime:
+        return cast(datetime.datetime, self.fields.created_at)
+
+    @property
+    def completed_at(self) -> datetime.datetime | Unset:
+        return cast("datetime.datetime | Unset", self.fields.completed_at)
 
 
 @attrs.frozen
@@ -120,92 +100,141 @@ def parse_page(data: Any) -> Page:
         raise TypeError(f"docs must be a list, not {type(docs).__name__}")
     # The generated page model would parse each task by trying every task model in turn;
     # parse_task picks the model by the task's type, which costs half as much per task.
-    model: TaskList = endpoint("list_tasks").parse_success({**obj, "docs": []})
-    return Page(model, [parse_task(doc) for doc in docs])
+    page: TaskList = model("TaskList").from_dict({**obj, "docs": []})
+    return Page(page, [parse_task(doc) for doc in docs])
 
 
-def _check_names(
-    what: str, given: Mapping[str, Any], known: frozenset[str], escape: str = "extra_body"
-) -> None:
+def _parse_model(name: str | None) -> Callable[[Any], Any]:
+    if name is None:
+        return lambda data: data
+    cls = model(name)
+
+    def parse(data: Any) -> Any:
+        if as_json_object(data) is None:
+            raise TypeError(f"expected a JSON object, not {type(data).__name__}")
+        return cls.from_dict(data)
+
+    return parse
+
+
+def _parse_list(item: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def parse(data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            raise TypeError(f"expected a JSON array, not {type(data).__name__}")
+        return [item(x) for x in data]  # pyright: ignore[reportUnknownVariableType]
+
+    return parse
+
+
+def parser(op: ops.Operation) -> Callable[[Any], Any]:
+    """How the answer of ``op`` is read, before the client wraps it."""
+    base = op.result.removesuffix("_list")
+    if base == "task":
+        item: Callable[[Any], Any] = parse_task
+    elif base == "task_page":
+        item = parse_page
+    elif base == "json":
+        item = _parse_model(None)
+    else:
+        item = _parse_model(op.model)
+    return _parse_list(item) if op.result.endswith("_list") else item
+
+
+def _check_names(what: str, given: Mapping[str, Any], known: frozenset[str], escape: str) -> None:
     unknown = sorted(set(given) - known)
     if unknown:
         names = ", ".join(repr(n) for n in unknown)
         raise ScaleInvalidRequest(
             f"{what} got unknown parameter{'s' if len(unknown) > 1 else ''} {names}; "
-            f"known: {', '.join(sorted(known))}. Use {escape}={{...}} to send a field "
-            "this SDK version does not know yet.",
+            f"known: {', '.join(sorted(known)) or '(none)'}. Use {escape}={{...}} to send a "
+            "field this SDK version does not know yet.",
             400,
         )
 
 
-def _check_task_id(task_id: str) -> str:
-    if not isinstance(task_id, str) or not task_id:  # pyright: ignore[reportUnnecessaryIsInstance]
-        raise ScaleInvalidRequest(f"task_id must be a non-empty string, got {task_id!r}", 400)
-    return quote(task_id, safe="")
+def _path(op: ops.Operation, args: tuple[str, ...]) -> str:
+    path = op.path
+    for name, value in zip(op.path_params, args, strict=True):
+        if not isinstance(value, str) or not value:  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise ScaleInvalidRequest(f"{name} must be a non-empty string, got {value!r}", 400)
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    return path
 
 
-def create_call(
-    op: Create[PT, RT],
-    params: Mapping[str, Any],
-    extra_body: Mapping[str, Any] | None,
-    *,
-    auto_unique_id: bool = False,
-) -> Call[tuple[TaskModel[PT, RT], dict[str, Any]]]:
-    """The call that creates a task; only what the caller passed goes on the wire."""
-    name = op.name
-    _check_names(name, params, op.fields)
-    body = dict(params)
-    if extra_body:
-        body.update(extra_body)
-    if auto_unique_id and "unique_id" not in body:
-        body["unique_id"] = f"auto-{uuid.uuid4().hex}"
-    unique_id = body.get("unique_id")
-    recover: Callable[[], Call[tuple[TaskModel[PT, RT], dict[str, Any]]]] | None = None
-    if isinstance(unique_id, str):
+@attrs.frozen
+class Request:
+    """A caller's arguments to one operation (what the generated methods hand over)."""
 
-        def find() -> Call[tuple[TaskModel[PT, RT], dict[str, Any]]]:
-            return find_by_unique_id_call(op, unique_id)
-
-        recover = find
-
-    kind = CallKind.UNIQUE_CREATE if recover is not None else CallKind.CREATE
-    return Call(name, op.method, op.path, op.parse, kind=kind, body=body, recover=recover)
+    op: ops.Operation
+    path: tuple[str, ...]
+    args: Mapping[str, Any]
+    positional: Mapping[str, Any]
+    body: Any = None
+    extra_body: Mapping[str, Any] | None = None
+    extra_query: Mapping[str, Any] | None = None
+    extra_headers: Mapping[str, str] | None = None
 
 
-def find_by_unique_id_call(
-    op: Create[PT, RT], unique_id: str
-) -> Call[tuple[TaskModel[PT, RT], dict[str, Any]]]:
-    """Fetch the task a create with this unique_id made (after an ambiguous create)."""
+def build_call(request: Request, *, auto_unique_id: bool = False) -> Call[Any]:
+    """The call that sends ``request``; only what the caller passed goes on the wire."""
+    op = request.op
+    escape = "extra_body" if op.body_kind in ("object", "multipart") else "extra_query"
+    _check_names(op.name, request.args, op.accepted, escape)
+    values: dict[str, Any] = dict(request.args)
+    for wire, value in request.positional.items():
+        if value is None and wire in op.optional_positional:
+            continue
+        if wire in values:
+            raise ScaleInvalidRequest(f"{op.name} got {wire!r} twice", 400)
+        values[wire] = value
+    query = {k: v for k, v in values.items() if k in op.query}
+    query.update(request.extra_query or {})
+    files = {k: v for k, v in values.items() if k in op.files}
+    body: Any = request.body
+    if op.body_kind in ("object", "multipart"):
+        body = {k: v for k, v in values.items() if k in op.body}
+        body.update(request.extra_body or {})
+    recover: Callable[[], Call[Any]] | None = None
+    kind = _KINDS[op.kind]
+    if op.kind == "create":
+        if auto_unique_id and "unique_id" not in body:
+            body["unique_id"] = f"auto-{uuid.uuid4().hex}"
+        unique_id = body.get("unique_id")
+        if isinstance(unique_id, str):
 
-    def parse(data: Any) -> tuple[TaskModel[PT, RT], dict[str, Any]]:
-        docs = data["docs"]
-        if not docs:
-            raise KeyError(f"no task with unique_id {unique_id!r}")
-        return op.parse(docs[0])
+            def find(uid: str = unique_id) -> Call[Any]:
+                return find_by_unique_id_call(uid)
 
+            recover = find
+            kind = CallKind.UNIQUE_CREATE
     return Call(
-        f"find task with unique_id {unique_id!r}",
-        endpoint("list_tasks").METHOD,
-        endpoint("list_tasks").PATH,
-        parse,
-        params={"unique_id": unique_id},
+        op.name,
+        op.method,
+        _path(op, request.path),
+        parser(op),
+        kind=kind,
+        params=query or None,
+        body=None if op.body_kind == "multipart" else body,
+        recover=recover,
+        headers=request.extra_headers,
+        files=files or None,
+        form=body if op.body_kind == "multipart" else None,
     )
 
 
-def fetch_call(task_id: str) -> Call[RawTask]:
-    get_task = endpoint("get_task")
-    path = get_task.PATH.replace("{task_id}", _check_task_id(task_id))
-    return Call("fetch_task", get_task.METHOD, path, parse_task)
+def find_by_unique_id_call(unique_id: str) -> Call[RawTask]:
+    """Fetch the task a create with this unique_id made (after an ambiguous create)."""
 
+    def parse(data: Any) -> RawTask:
+        docs = data["docs"]
+        if not docs:
+            raise KeyError(f"no task with unique_id {unique_id!r}")
+        return parse_task(docs[0])
 
-def cancel_call(task_id: str) -> Call[RawTask]:
-    cancel_task = endpoint("cancel_task")
-    path = cancel_task.PATH.replace("{task_id}", _check_task_id(task_id))
-    return Call("cancel_task", cancel_task.METHOD, path, parse_task, body={})
-
-
-def list_call(filters: Mapping[str, Any], extra_query: Mapping[str, Any] | None) -> Call[Page]:
-    _check_names("tasks", filters, LIST_FILTERS, escape="extra_query")
-    params = {**filters, **(extra_query or {})}
-    list_tasks = endpoint("list_tasks")
-    return Call("tasks", list_tasks.METHOD, list_tasks.PATH, parse_page, params=params)
+    return Call(
+        f"find task with unique_id {unique_id!r}",
+        ops.LIST_TASKS.method,
+        ops.LIST_TASKS.path,
+        parse,
+        params={"unique_id": unique_id},
+    )

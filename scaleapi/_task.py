@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from typing_extensions import TypeVar
 
     from ._generated.api.models import TaskStatus
-    from .types import AnyParams, AnyResponse
+    from ._generated.task_types import AnyParams, AnyResponse
 
     P = TypeVar("P", covariant=True, default=AnyParams)
     R = TypeVar("R", covariant=True, default=AnyResponse)

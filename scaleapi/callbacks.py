@@ -35,7 +35,7 @@ from ._task import Task
 from ._types import as_json_object
 
 if TYPE_CHECKING:
-    from .types import AnyResponse
+    from ._generated.task_types import AnyResponse
 
 __all__ = [
     "AUTH_HEADER",

@@ -3,87 +3,11 @@
     from scaleapi.types import CategorizationParams, CategorizationResponse
     def first(task: scaleapi.Task[CategorizationParams, CategorizationResponse]) -> str: ...
 
-The attrs models (what ``task.params`` and ``task.response`` are) and the TypedDicts of
-each create's keyword arguments, both generated from the spec.
+For every task type: the attrs models of its ``params``, ``response`` and whole task
+(what ``task.params``, ``task.response`` and ``task.model`` are), the TypedDict of its
+create's keyword arguments, and the unions ``AnyParams`` / ``AnyResponse``; all
+generated from the spec (``scaleapi/_generated/task_types.py`` lists them).
 """
 
-from ._generated.api.models import (
-    AlignedWord,
-    AnnotationExampleEcho,
-    AnnotationParams,
-    AnnotationResponse,
-    AudiotranscriptionParams,
-    AudiotranscriptionResponse,
-    Box,
-    CategorizationParams,
-    CategorizationResponse,
-    ComparisonParams,
-    ComparisonResponse,
-    DatacollectionParams,
-    DatacollectionResponse,
-    TaskStatus,
-    TaskType,
-    TranscriptionParams,
-    TranscriptionResponse,
-)
-from ._generated.params import (
-    AnnotationExample,
-    AnnotationTaskCreate,
-    AudiotranscriptionTaskCreate,
-    CategorizationTaskCreate,
-    ComparisonTaskCreate,
-    DatacollectionTaskCreate,
-    ListTasksParametersQuery,
-    TranscriptionTaskCreate,
-    Urgency,
-)
-
-AnyParams = (
-    CategorizationParams
-    | TranscriptionParams
-    | ComparisonParams
-    | AnnotationParams
-    | DatacollectionParams
-    | AudiotranscriptionParams
-)
-"""The ``params`` model of a task of any type."""
-AnyResponse = (
-    CategorizationResponse
-    | TranscriptionResponse
-    | ComparisonResponse
-    | AnnotationResponse
-    | DatacollectionResponse
-    | AudiotranscriptionResponse
-)
-"""The ``response`` model of a task of any type."""
-
-__all__ = [
-    "AlignedWord",
-    "AnnotationExample",
-    "AnnotationExampleEcho",
-    "AnnotationParams",
-    "AnnotationResponse",
-    "AnnotationTaskCreate",
-    "AnyParams",
-    "AnyResponse",
-    "AudiotranscriptionParams",
-    "AudiotranscriptionResponse",
-    "AudiotranscriptionTaskCreate",
-    "Box",
-    "CategorizationParams",
-    "CategorizationResponse",
-    "CategorizationTaskCreate",
-    "ComparisonParams",
-    "ComparisonResponse",
-    "ComparisonTaskCreate",
-    "DatacollectionParams",
-    "DatacollectionResponse",
-    "DatacollectionTaskCreate",
-    "ListTasksParametersQuery",
-    "TaskStatus",
-    "TaskType",
-    "TranscriptionParams",
-    "TranscriptionResponse",
-    "TranscriptionTaskCreate",
-    "Urgency",
-]
+from ._generated.task_types import *  # noqa: F403
+from ._generated.task_types import __all__ as __all__

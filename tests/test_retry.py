@@ -12,6 +12,7 @@ import pytest
 
 import scaleapi
 from scaleapi import _operations as ops
+from scaleapi._generated import operations as generated
 from scaleapi._retry import CallKind, Failure, RetryPolicy, retry_after
 from scaleapi._transport import Call, Exchange, Send, Settings, Sleep, exchange
 
@@ -75,11 +76,12 @@ def error(cls: type[httpx.HTTPError]) -> Any:
 
 
 def fetch() -> Call[ops.RawTask]:
-    return ops.fetch_call("t1")
+    return ops.build_call(ops.Request(generated.GET_TASK, ("t1",), {}, {}))
 
 
 def create(**extra: Any) -> Call[Any]:
-    return ops.create_call(ops.CATEGORIZATION, {**PARAMS, **extra}, None)
+    request = ops.Request(generated.CREATE_CATEGORIZATION_TASK, (), {**PARAMS, **extra}, {})
+    return ops.build_call(request)
 
 
 # -- which failures are retried ------------------------------------------------------

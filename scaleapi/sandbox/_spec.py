@@ -29,8 +29,8 @@ __all__ = [
     "load_api_spec",
 ]
 
-SPEC_PACKAGE = "scaleapi._generated"
-SPEC_RESOURCE = "scaleapi.yaml"
+SPEC_PACKAGE = "scaleapi"
+SPEC_RESOURCE = "openapi.yaml"
 
 Validator = Callable[[Any], object]
 """A compiled schema: returns when the value is valid, raises InvalidRequest otherwise."""

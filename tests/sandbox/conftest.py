@@ -63,7 +63,7 @@ def admin(scale_sandbox: Any) -> Iterator[httpx.Client]:
 # -- the spec, to check answers against ------------------------------------------------
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
-    text = importlib.resources.files("scaleapi._generated").joinpath("scaleapi.yaml").read_text()
+    text = importlib.resources.files("scaleapi").joinpath("openapi.yaml").read_text()
     document: dict[str, Any] = yaml.safe_load(text)
     return document
 

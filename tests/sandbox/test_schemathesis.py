@@ -46,7 +46,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
             "SCALE_SANDBOX_TASK_IDS": ",".join(task_ids),
             "SCALE_SANDBOX_NEXT_TOKEN": token,
         }
-        spec = importlib.resources.files("scaleapi._generated").joinpath("scaleapi.yaml")
+        spec = importlib.resources.files("scaleapi").joinpath("openapi.yaml")
         with importlib.resources.as_file(spec) as spec_path:
             result = subprocess.run(
                 [
