@@ -156,8 +156,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m scaleapi.sand
     except ValueError as exc:
         print(f"scaleapi.sandbox: {exc}", file=sys.stderr)
         return 2
+    from ._server import run
+
     try:
-        asyncio.run(_serve(arguments, settings))
+        run(_serve(arguments, settings))
     except KeyboardInterrupt:  # a signal that came before the handlers were installed
         pass
     except OSError as exc:
