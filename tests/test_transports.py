@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import gzip
 import importlib.util
 import json
@@ -89,10 +90,8 @@ class Server:
     def _one(self, conn: socket.socket) -> None:
         with conn:
             conn.settimeout(5)
-            try:
+            with contextlib.suppress(OSError):
                 self.handler(conn)
-            except OSError:
-                pass
 
     def close(self) -> None:
         self._stop.set()
@@ -217,9 +216,7 @@ def test_a_refused_connection_is_not_sent_and_is_retried(
     assert KEY not in caplog.text and KEY not in repr(caught.value)
 
 
-def test_no_answer_in_time_is_a_timeout(
-    transport: str, serve: Callable[[Handler], Server]
-) -> None:
+def test_no_answer_in_time_is_a_timeout(transport: str, serve: Callable[[Handler], Server]) -> None:
     release = threading.Event()
 
     def handler(conn: socket.socket) -> None:
@@ -236,7 +233,7 @@ def test_no_answer_in_time_is_a_timeout(
 
 @pytest.mark.parametrize(
     "answer",
-    [b"", b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"task_id\"", b"\x00garbage\r\n\r\n"],
+    [b"", b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"task_id"', b"\x00garbage\r\n\r\n"],
     ids=["closed", "cut-short", "garbage"],
 )
 def test_a_dropped_answer_is_dropped(
@@ -354,6 +351,7 @@ def test_the_client_works_across_event_loops(
 ) -> None:
     if transport == "httpx":
         pytest.skip("an httpx.AsyncClient is bound to its first event loop")
+
     def handler(conn: socket.socket) -> None:
         while read_request(conn):
             conn.sendall(response(200, None))
@@ -392,3 +390,36 @@ def test_import_scaleapi_loads_neither_aiohttp_nor_asyncio() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_a_bulk_create_opens_a_connection_for_each_create_in_flight(
+    transport: str, serve: Callable[[Handler], Server]
+) -> None:
+    lock = threading.Lock()
+    open_now = [0, 0]  # requests being answered now, the most at once
+
+    def handler(conn: socket.socket) -> None:
+        while read_request(conn):
+            with lock:
+                open_now[0] += 1
+                open_now[1] = max(open_now[1], open_now[0])
+            threading.Event().wait(0.05)
+            with lock:
+                open_now[0] -= 1
+            conn.sendall(response(200, None))
+
+    server = serve(handler)
+    limits = httpx.Limits(max_connections=4)
+
+    async def main() -> list[Any]:
+        async with scaleapi.AsyncScaleClient(KEY, base_url=server.url, limits=limits) as c:
+            return [
+                r async for r in c.create_tasks("categorization", [PARAMS] * 48, concurrency=16)
+            ]
+
+    results = asyncio.run(main())
+    assert [r.status for r in results] == ["created"] * 48
+    if transport == "aiohttp":
+        assert open_now[1] > 4  # the pool grew to the concurrency asked for
+    else:
+        assert open_now[1] <= 4  # httpx keeps the client's pool as it is
