@@ -333,6 +333,8 @@ def transports(sizes: Sizes, with_official: bool, log: Log) -> dict[str, Any]:
     added latency, in an order that alternates from one concurrency to the next."""
     latency = sizes.latency_ms
     clients = [c for c, (_, _, module) in TRANSPORT_CLIENTS.items() if _installed(module)]
+    if sizes is SMOKE:  # the candidates that lost only run in the full benchmark
+        clients = [c for c in clients if c not in ("httpx_aiohttp", "pyreqwest")]
     runs: list[dict[str, Any]] = []
     with _procs.fixed_server(latency_ms=latency) as server:
         for i, concurrency in enumerate(sizes.transport_concurrencies):
