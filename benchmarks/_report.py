@@ -160,6 +160,9 @@ def _transport_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     for concurrency in high:
         run = _transport_run(results, "ours", concurrency)
         raw = _transport_run(results, "aiohttp", concurrency)
+        ratios = transports.get("pair_ratios", {}).get(str(concurrency), [])
+        ratio = transports["median_ratio"][str(concurrency)] if ratios else run["ratio_to_aiohttp"]
+        each = ", ".join(f"{r:.2f}" for r in ratios)
         out.append(
             {
                 "goal": (
@@ -167,10 +170,15 @@ def _transport_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
                     f" fixed latency: ≥ {AIOHTTP_GOAL:g}{X} raw aiohttp's tasks/s (same run)"
                 ),
                 "measured": (
-                    f"{run['ratio_to_aiohttp']:.2f}{X}: {_f(run['tasks_per_s'])} vs"
-                    f" {_f(raw['tasks_per_s'])} tasks/s"
+                    f"{ratio:.2f}{X}"
+                    + (
+                        f", the median of {len(ratios)} alternating pairs ({each})"
+                        if ratios
+                        else ""
+                    )
+                    + f"; first pair {_f(run['tasks_per_s'])} vs {_f(raw['tasks_per_s'])} tasks/s"
                 ),
-                "met": run["ratio_to_aiohttp"] >= AIOHTTP_GOAL,
+                "met": ratio >= AIOHTTP_GOAL,
             }
         )
     rows = {r["client"]: r for r in results["bulk"]["runs"]["no_latency"]["compare"]}
@@ -630,7 +638,9 @@ def markdown(results: dict[str, Any], png: Path, md: Path) -> str:
         " write it (a semaphore over `gather`, a connection per concurrent call; raw httpx"
         " with its pool of 100). The official SDK cannot create concurrently: its row is"
         " sequential. *÷ raw aiohttp* compares tasks/s at the same concurrency in the same"
-        " run.",
+        " run. Above the first concurrency, `create_tasks` and raw aiohttp run again in"
+        " alternating pairs (the table shows the first pair); the goals read the median of"
+        " the pairs' ratios, since the load of a shared machine drifts between runs.",
         "",
         *_transports(results["transports"]),
         "",

@@ -52,6 +52,7 @@ _MAX_HEAD_LINE = 16 * 1024
 _DROPPED_HEADERS = frozenset({"host", "accept-encoding", "connection", "content-length"})
 _BODY_HEADERS = frozenset({b"content-encoding", b"content-length"})
 _PROXY_SCHEMES = ("http://", "https://")
+_MAX_CACHED = 64  # timeouts and proxy choices remembered, at most
 
 
 class AiohttpDriver:
@@ -192,6 +193,8 @@ class AiohttpDriver:
             timeout = aiohttp.ClientTimeout(
                 total=None, connect=acquire, sock_connect=connect, sock_read=read
             )
+            if len(self._timeouts) >= _MAX_CACHED:  # per-call timeouts: keep it bounded
+                self._timeouts.clear()
             self._timeouts[key] = timeout
         return timeout
 
@@ -201,6 +204,8 @@ class AiohttpDriver:
         if found is None:
             proxy = self._proxy or _environment_proxy_for(self._env_proxies, url)
             found = (None, None) if proxy is None else (URL(str(proxy.url)), dict(proxy.headers))
+            if len(self._proxy_for) >= _MAX_CACHED:
+                self._proxy_for.clear()
             self._proxy_for[key] = found
         return found
 
