@@ -43,6 +43,7 @@ from scaleapi._generated.operations import ListTasksKwargs
 from scaleapi._generated.params import BatchStatus, TaskStatus, TaskType
 from scaleapi._objects import Batch, Batchlist
 from scaleapi._operations import Request, build_call
+from scaleapi._owner import stamp
 from scaleapi._pagination import Pager
 from scaleapi._pool import make_pool
 from scaleapi._raw import RawResponse
@@ -301,7 +302,7 @@ class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
     async def _send_raw(self, request: Request) -> RawResponse[Any]:
         call = build_call(request, auto_unique_id=self._auto_unique_id)
         raw = await self._run(call)
-        return attrs.evolve(raw, parsed=self._wrap(request.op, raw.parsed))
+        return attrs.evolve(raw, parsed=stamp(self._wrap(request.op, raw.parsed), raw.request_id))
 
     async def _run(self, call: Call[T]) -> Raw[T]:
         if self._driver is not None:
