@@ -41,8 +41,15 @@ typecheck: install
 	$(VENV)/bin/mypy --strict scaleapi
 	$(NODE_BIN)/pyright scaleapi
 
+# Every test, with the async client on its default transport (aiohttp: the dev extra
+# installs it); then every test that reaches the async transport (the async client, bulk
+# creates, the CLI's bulk command) again on httpx. tests/test_transports.py runs each of
+# its tests on both transports by itself.
+ASYNC_TESTS := tests/test_async_and_paging.py tests/test_cli.py
+
 pytest: install
 	$(PY) -m pytest -q
+	SCALE_ASYNC_TRANSPORT=httpx $(PY) -m pytest -q $(ASYNC_TESTS)
 
 test: lint typecheck check-generated pytest
 

@@ -28,6 +28,7 @@ def child_env() -> dict[str, str]:
         env.pop(name, None)
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env.pop("SCALE_LOG", None)
+    env.pop("SCALE_ASYNC_TRANSPORT", None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -110,10 +111,10 @@ class Server:
         self.stop()
 
 
-def fixed_server() -> Server:
-    return Server(
-        [sys.executable, "-m", "benchmarks.fixed_server", "--port", "0"], label="fixed server"
-    )
+def fixed_server(*, latency_ms: float = 0.0) -> Server:
+    """The fixed-response server; with ``latency_ms``, every answer waits that long."""
+    args = [sys.executable, "-m", "benchmarks.fixed_server", "--port", "0"]
+    return Server([*args, "--latency-ms", str(latency_ms)], label="fixed server")
 
 
 def sandbox(*, latency_ms: float = 0.0, db: Path | None = None) -> Server:
@@ -132,12 +133,14 @@ def sandbox(*, latency_ms: float = 0.0, db: Path | None = None) -> Server:
     return Server(args, label="sandbox")
 
 
-def run_json(args: Sequence[str], *, isolated_python: bool = False) -> Any:
+def run_json(
+    args: Sequence[str], *, isolated_python: bool = False, env: dict[str, str] | None = None
+) -> Any:
     """Run a measuring worker; its last line of stdout is its JSON result."""
     proc = subprocess.run(
         list(args),
         cwd=ROOT,
-        env=child_env(),
+        env={**child_env(), **(env or {})},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -151,9 +154,11 @@ def run_json(args: Sequence[str], *, isolated_python: bool = False) -> Any:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def worker(*args: str) -> Any:
-    """``python -m benchmarks._worker ARGS`` (our SDK and raw httpx), its JSON result."""
-    return run_json([sys.executable, "-m", "benchmarks._worker", *args])
+def worker(*args: str, transport: str = "auto") -> Any:
+    """``python -m benchmarks._worker ARGS`` (our SDK and the raw clients), its JSON
+    result; ``transport`` is the async client's (``$SCALE_ASYNC_TRANSPORT``)."""
+    env = {"SCALE_ASYNC_TRANSPORT": transport}
+    return run_json([sys.executable, "-m", "benchmarks._worker", *args], env=env)
 
 
 OFFICIAL_VENV = ROOT / "benchmarks" / ".venv-official"

@@ -46,9 +46,17 @@ class Sizes:
     page: int  # iter_tasks: page size
     import_runs: int  # import time: fresh interpreters per module
     generate_runs: int  # make generate: runs
+    transport_concurrencies: tuple[int, ...]  # transports: the concurrencies compared
+    transport_tasks_per_slot: int  # transports: tasks per unit of concurrency ...
+    transport_min_tasks: int  # transports: ... and at least this many
+    transport_repeats: int  # transports: more runs of create_tasks and raw aiohttp, alternating
+    ceiling_seconds: float  # sandbox ceiling: how long the load generator runs
 
     def async_tasks(self, concurrency: int) -> int:
         return max(self.min_tasks, min(self.max_tasks, self.tasks_per_slot * concurrency))
+
+    def transport_tasks(self, concurrency: int) -> int:
+        return max(self.transport_min_tasks, self.transport_tasks_per_slot * concurrency)
 
 
 FULL = Sizes(
@@ -67,6 +75,11 @@ FULL = Sizes(
     page=100,
     import_runs=9,
     generate_runs=3,
+    transport_concurrencies=(32, 128, 256),
+    transport_tasks_per_slot=16,
+    transport_min_tasks=2000,
+    transport_repeats=2,
+    ceiling_seconds=8.0,
 )
 SMOKE = Sizes(
     rounds=2,
@@ -84,6 +97,11 @@ SMOKE = Sizes(
     page=100,
     import_runs=2,
     generate_runs=1,
+    transport_concurrencies=(8,),
+    transport_tasks_per_slot=2,
+    transport_min_tasks=16,
+    transport_repeats=1,
+    ceiling_seconds=1.0,
 )
 
 
@@ -112,6 +130,7 @@ def machine(official: dict[str, Any] | None) -> dict[str, Any]:
     import scaleapi
 
     packages = ["httpx", "httpcore", "h11", "anyio", "attrs", "uvicorn", "starlette"]
+    packages += ["aiohttp", "httpx-aiohttp", "pyreqwest"]
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
@@ -205,7 +224,12 @@ def _configure(sandbox_url: str, **changes: Any) -> None:
     answer.raise_for_status()
 
 
-_MODES = {"ours_async": "async", "httpx_async": "httpx", "ours_sync": "sync"}
+_MODES = {
+    "ours_async": "async",
+    "httpx_async": "httpx",
+    "ours_sync": "sync",
+    "ours_sync_bulk": "sync_bulk",
+}
 
 
 def _bulk_run(
@@ -267,6 +291,9 @@ def bulk(
             next(r for r in sweep[client] if r["concurrency"] == sizes.compare_concurrency)
             for client in ("ours_async", "httpx_async")
         ]
+        n = sizes.async_tasks(sizes.compare_concurrency)
+        log(f"bulk: {latency:g} ms, ours_sync_bulk, concurrency {sizes.compare_concurrency}")
+        compare.append(_bulk_run(sandbox, "ours_sync_bulk", n, sizes.compare_concurrency, latency))
         sequential = sizes.sequential_tasks if latency else sizes.sequential_tasks_no_latency
         for client in ["ours_sync", *(["official"] if with_official else [])]:
             log(f"bulk: {latency:g} ms, {client}, sequential, {sequential} tasks")
@@ -283,6 +310,177 @@ def bulk(
     _bulk_run(sandbox, "ours_async", n, concurrency, sizes.latency_ms, stats)
     out["profile"] = {"concurrency": concurrency, **summarize(stats)}
     return out
+
+
+# -- transports: bulk creates against the fixed-latency server -----------------------
+
+TRANSPORT_CLIENTS = {
+    # name: (worker mode, $SCALE_ASYNC_TRANSPORT, module it needs)
+    "ours": ("async", "auto", "aiohttp"),
+    "ours_httpx": ("async", "httpx", "httpx"),
+    "aiohttp": ("aiohttp", "auto", "aiohttp"),
+    "httpx": ("httpx", "auto", "httpx"),
+    "httpx_aiohttp": ("httpx_aiohttp", "auto", "httpx_aiohttp"),
+    "pyreqwest": ("pyreqwest", "auto", "pyreqwest"),
+}
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def transports(sizes: Sizes, with_official: bool, log: Log) -> dict[str, Any]:
+    """Every async client at each concurrency against the fixed-response server with
+    added latency, in an order that alternates from one concurrency to the next."""
+    latency = sizes.latency_ms
+    repeats: list[dict[str, Any]] = []
+    clients = [c for c, (_, _, module) in TRANSPORT_CLIENTS.items() if _installed(module)]
+    if sizes is SMOKE:  # the candidates that lost only run in the full benchmark
+        clients = [c for c in clients if c not in ("httpx_aiohttp", "pyreqwest")]
+    runs: list[dict[str, Any]] = []
+    with _procs.fixed_server(latency_ms=latency) as server:
+        for i, concurrency in enumerate(sizes.transport_concurrencies):
+            n = sizes.transport_tasks(concurrency)
+            for client in clients[:: 1 if i % 2 == 0 else -1]:
+                mode, transport, _ = TRANSPORT_CLIENTS[client]
+                log(f"transports: {client}, concurrency {concurrency}, {n} tasks")
+                before = server.cpu_seconds()
+                args = ["bulk", "--url", server.base_url, "--mode", mode, "--n", str(n)]
+                result = _procs.worker(
+                    *args, "--concurrency", str(concurrency), transport=transport
+                )
+                result["client"] = client
+                result["server_cpu_us_per_task"] = (server.cpu_seconds() - before) / n * 1e6
+                result["limit_per_s"] = concurrency / (latency / 1000)
+                result["of_limit"] = result["tasks_per_s"] / result["limit_per_s"]
+                runs.append(result)
+        # The goal's pair again, alternating, at the concurrencies above the first: the
+        # machine's load drifts between runs, and the median of neighbouring pairs'
+        # ratios is what the goal reads.
+        for concurrency in sizes.transport_concurrencies[1:]:
+            n = sizes.transport_tasks(concurrency)
+            for repeat in range(sizes.transport_repeats):
+                for client in ("ours", "aiohttp")[:: 1 if repeat % 2 else -1]:
+                    mode, transport, _ = TRANSPORT_CLIENTS[client]
+                    log(f"transports: {client} again, concurrency {concurrency}, {n} tasks")
+                    args = ["bulk", "--url", server.base_url, "--mode", mode, "--n", str(n)]
+                    result = _procs.worker(
+                        *args, "--concurrency", str(concurrency), transport=transport
+                    )
+                    result["client"] = client
+                    repeats.append(result)
+        if with_official:
+            n = sizes.sequential_tasks
+            log(f"transports: official, sequential, {n} tasks")
+            official = _bulk_run(server, "official", n, 1, latency)
+            runs.append(official)
+    for run in runs:
+        raw = next(
+            (
+                r
+                for r in runs
+                if r["client"] == "aiohttp" and r["concurrency"] == run["concurrency"]
+            ),
+            None,
+        )
+        run["ratio_to_aiohttp"] = (
+            run["tasks_per_s"] / raw["tasks_per_s"] if raw is not None else float("nan")
+        )
+    pairs: dict[int, list[float]] = {}
+    for concurrency in sizes.transport_concurrencies[1:]:
+        first = [r for r in runs if r["concurrency"] == concurrency and r["client"] == "ours"]
+        raw = [r for r in runs if r["concurrency"] == concurrency and r["client"] == "aiohttp"]
+        ours_all = first + [
+            r for r in repeats if r["concurrency"] == concurrency and r["client"] == "ours"
+        ]
+        raw_all = raw + [
+            r for r in repeats if r["concurrency"] == concurrency and r["client"] == "aiohttp"
+        ]
+        pairs[concurrency] = [
+            a["tasks_per_s"] / b["tasks_per_s"] for a, b in zip(ours_all, raw_all, strict=True)
+        ]
+    return {
+        "latency_ms": latency,
+        "clients": clients,
+        "runs": runs,
+        "repeats": repeats,
+        "pair_ratios": {str(c): ratios for c, ratios in pairs.items()},
+        "median_ratio": {str(c): _median(ratios) for c, ratios in pairs.items()},
+    }
+
+
+# -- the sandbox's ceiling --------------------------------------------------------------
+
+_WRK_SCRIPT = """wrk.method = "POST"
+wrk.body = '{body}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Basic {token}"
+"""
+
+
+def ceiling(sizes: Sizes, workdir: Path, log: Log) -> dict[str, Any]:
+    """Creates per second the sandbox answers when a load generator (``wrk`` when it is
+    installed, else raw aiohttp in a process of its own) keeps it busy."""
+    import base64
+
+    token = base64.b64encode(f"{LIVE_KEY}:".encode()).decode()
+    connections = 32
+    with _procs.sandbox() as server:
+        url = f"{server.base_url}/task/{TASK_TYPE}"
+        wrk = shutil.which("wrk")
+        before = server.cpu_seconds()
+        if wrk is not None:
+            script = workdir / "create.lua"
+            script.write_text(_WRK_SCRIPT.format(body=dumps(CREATE_PARAMS), token=token))
+            seconds = max(1, round(sizes.ceiling_seconds))
+            log(f"sandbox ceiling: wrk, {connections} connections, {seconds} s")
+            proc = subprocess.run(
+                [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
+                env=_procs.child_env(),
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=seconds + 60,
+            )
+            match = re.search(r"Requests/sec:\s*([\d.]+)", proc.stdout)
+            total = re.search(r"(\d+) requests in", proc.stdout)
+            errors = re.search(r"Non-2xx or 3xx responses: (\d+)", proc.stdout)
+            per_s = float(match[1]) if match else float("nan")
+            n = int(total[1]) if total else 0
+            result = {
+                "generator": f"wrk ({connections} connections, one thread)",
+                "creates_per_s": per_s,
+                "n": n,
+                "errors": int(errors[1]) if errors else 0,
+                "seconds": float(seconds),
+            }
+        else:
+            n = max(200, int(sizes.ceiling_seconds * 1000))
+            log(f"sandbox ceiling: raw aiohttp, {connections} at a time, {n} creates")
+            run = _procs.worker(
+                "bulk",
+                "--url",
+                server.base_url,
+                "--mode",
+                "aiohttp",
+                "--n",
+                str(n),
+                "--concurrency",
+                str(connections),
+            )
+            result = {
+                "generator": f"raw aiohttp in its own process ({connections} at a time)",
+                "creates_per_s": run["tasks_per_s"],
+                "n": n,
+                "errors": run["errors"],
+                "seconds": run["seconds"],
+            }
+        server_cpu = server.cpu_seconds() - before
+    result["server_cpu_us_per_task"] = server_cpu / max(result["n"], 1) * 1e6
+    result["server_cpu_share"] = server_cpu / result["seconds"]
+    return result
 
 
 # -- 3. iter_tasks memory ---------------------------------------------------------------
@@ -522,6 +720,8 @@ def run_all(sizes: Sizes, *, with_official: bool, smoke: bool, log: Log) -> dict
         with _procs.sandbox() as sandbox:
             results["per_call"] = per_call(sizes, sandbox.base_url, official is not None, log)
             results["bulk"] = bulk(sizes, sandbox, official is not None, workdir, log)
+        results["transports"] = transports(sizes, official is not None, log)
+        results["ceiling"] = ceiling(sizes, workdir, log)
         results["iter"] = iterate(sizes, workdir, log)
         results["import"] = import_time(sizes, log)
         results["generate"] = generate_time(sizes, workdir, log)

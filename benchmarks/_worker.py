@@ -14,7 +14,7 @@ import gc
 import resource
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from benchmarks import _measure as measure
@@ -69,29 +69,86 @@ async def _bulk_async(
         return measure.bulk_result(n, concurrency, ok, errors, cpu, wall)
 
 
-async def _bulk_httpx(url: str, n: int, concurrency: int) -> dict[str, Any]:
-    """The baseline: raw ``httpx.AsyncClient`` POSTs, at most ``concurrency`` at a time
-    (a semaphore over ``gather``: the plain way to write it), same pool limits as ours."""
+async def _bounded(one: Callable[[], Awaitable[bool]], n: int, concurrency: int) -> dict[str, Any]:
+    """``n`` calls of ``one``, at most ``concurrency`` at a time (a semaphore over
+    ``gather``: the plain way to write it), after one warm-up call."""
+    slots = asyncio.Semaphore(concurrency)
+
+    async def limited() -> bool:
+        async with slots:
+            return await one()
+
+    assert await one()
+    cpu, wall = time.process_time(), time.perf_counter()
+    done = await asyncio.gather(*(limited() for _ in range(n)))
+    ok = sum(done)
+    return measure.bulk_result(n, concurrency, ok, n - ok, cpu, wall)
+
+
+async def _bulk_httpx(url: str, n: int, concurrency: int, transport: str = "") -> dict[str, Any]:
+    """The baseline: raw ``httpx.AsyncClient`` POSTs, same pool limits as ours; with
+    ``transport="aiohttp"``, over the ``httpx-aiohttp`` transport."""
     import httpx
 
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-    async with httpx.AsyncClient(auth=(LIVE_KEY, ""), limits=limits) as http:
+    options: dict[str, Any] = {}
+    if transport == "aiohttp":
+        import aiohttp
+        import httpx_aiohttp  # pyright: ignore[reportMissingTypeStubs]
+
+        def session() -> aiohttp.ClientSession:
+            connector = aiohttp.TCPConnector(limit=max(100, concurrency))
+            return aiohttp.ClientSession(connector=connector)
+
+        options["transport"] = httpx_aiohttp.AiohttpTransport(client=session)
+    async with httpx.AsyncClient(auth=(LIVE_KEY, ""), limits=limits, **options) as http:
         create_url = f"{url}/task/{TASK_TYPE}"
-        slots = asyncio.Semaphore(concurrency)
 
         async def one() -> bool:
-            async with slots:
-                try:
-                    answer = await http.post(create_url, json=CREATE_PARAMS)
-                    return answer.status_code == 200 and bool(answer.json()["task_id"])
-                except httpx.HTTPError:
-                    return False
+            try:
+                answer = await http.post(create_url, json=CREATE_PARAMS)
+                return answer.status_code == 200 and bool(answer.json()["task_id"])
+            except httpx.HTTPError:
+                return False
 
-        assert await one()
-        cpu, wall = time.process_time(), time.perf_counter()
-        done = await asyncio.gather(*(one() for _ in range(n)))
-        ok = sum(done)
-        return measure.bulk_result(n, concurrency, ok, n - ok, cpu, wall)
+        return await _bounded(one, n, concurrency)
+
+
+async def _bulk_aiohttp(url: str, n: int, concurrency: int) -> dict[str, Any]:
+    """Raw ``aiohttp`` POSTs, with a connection for each concurrent one."""
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=max(100, concurrency))
+    headers = {"Authorization": aiohttp.encode_basic_auth(LIVE_KEY, "")}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
+        create_url = f"{url}/task/{TASK_TYPE}"
+
+        async def one() -> bool:
+            try:
+                async with http.post(create_url, json=CREATE_PARAMS) as answer:
+                    return answer.status == 200 and bool((await answer.json())["task_id"])
+            except aiohttp.ClientError:
+                return False
+
+        return await _bounded(one, n, concurrency)
+
+
+async def _bulk_pyreqwest(url: str, n: int, concurrency: int) -> dict[str, Any]:
+    """Raw ``pyreqwest`` (Rust's reqwest) POSTs."""
+    import base64
+
+    from pyreqwest.client import ClientBuilder  # pyright: ignore[reportMissingTypeStubs]
+
+    token = "Basic " + base64.b64encode(f"{LIVE_KEY}:".encode()).decode()
+    create_url = f"{url}/task/{TASK_TYPE}"
+    async with ClientBuilder().max_connections(max(100, concurrency)).build() as http:
+
+        async def one() -> bool:
+            request = http.post(create_url).header("Authorization", token)
+            answer = await request.body_json(CREATE_PARAMS).build().send()
+            return answer.status == 200 and bool((await answer.json())["task_id"])
+
+        return await _bounded(one, n, concurrency)
 
 
 def _bulk_sync(url: str, n: int) -> dict[str, Any]:
@@ -101,6 +158,30 @@ def _bulk_sync(url: str, n: int) -> dict[str, Any]:
         return measure.sequential(
             lambda: client.create_task(TASK_TYPE, **CREATE_PARAMS), n, scaleapi.ScaleException
         )
+
+
+def _bulk_sync_create_tasks(url: str, n: int, concurrency: int) -> dict[str, Any]:
+    """``ScaleClient.create_tasks``: the sync client's bulk create."""
+    import scaleapi
+
+    with scaleapi.ScaleClient(LIVE_KEY, base_url=url, max_retries=0) as client:
+        # Warm up: the imports of the async side (aiohttp's take a tenth of a second).
+        assert all(r.ok for r in client.create_tasks(TASK_TYPE, [CREATE_PARAMS]))
+        ok = errors = 0
+        cpu, wall = time.process_time(), time.perf_counter()
+        items = (CREATE_PARAMS for _ in range(n))
+        for result in client.create_tasks(TASK_TYPE, items, concurrency=concurrency):
+            if result.ok:
+                ok += 1
+            else:
+                errors += 1
+        return measure.bulk_result(n, concurrency, ok, errors, cpu, wall)
+
+
+MODES = ("async", "httpx", "httpx_aiohttp", "aiohttp", "pyreqwest", "sync", "sync_bulk")
+"""``async`` and ``sync_bulk`` are ``create_tasks`` of the async and the sync client, with
+the transport ``$SCALE_ASYNC_TRANSPORT`` says; ``sync`` is ``ScaleClient.create_task`` in
+a loop; the rest are raw clients."""
 
 
 def bulk(
@@ -116,6 +197,14 @@ def bulk(
         return result
     if mode == "httpx":
         return asyncio.run(_bulk_httpx(url, n, concurrency))
+    if mode == "httpx_aiohttp":
+        return asyncio.run(_bulk_httpx(url, n, concurrency, transport="aiohttp"))
+    if mode == "aiohttp":
+        return asyncio.run(_bulk_aiohttp(url, n, concurrency))
+    if mode == "pyreqwest":
+        return asyncio.run(_bulk_pyreqwest(url, n, concurrency))
+    if mode == "sync_bulk":
+        return _bulk_sync_create_tasks(url, n, concurrency)
     return _bulk_sync(url, n)
 
 
@@ -169,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     one.add_argument("--calls", type=int, required=True)
     many = sections.add_parser("bulk")
     many.add_argument("--url", required=True)
-    many.add_argument("--mode", choices=["async", "httpx", "sync"], required=True)
+    many.add_argument("--mode", choices=MODES, required=True)
     many.add_argument("--n", type=int, required=True)
     many.add_argument("--concurrency", type=int, default=1)
     many.add_argument("--profile", help="write cProfile stats of the measured run here")

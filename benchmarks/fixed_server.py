@@ -1,7 +1,10 @@
 """A minimal HTTP/1.1 server that answers every request with one fixed, valid task.
 
 ``python -m benchmarks.fixed_server --port 0`` prints its base URL (``.../v1``) on one
-line once it accepts connections, and serves until SIGTERM or Ctrl-C. It costs the
+line once it accepts connections, and serves until SIGTERM or Ctrl-C. With
+``--latency-ms N`` every answer leaves N ms after its request arrived: a stand-in for a
+remote API, whose own CPU stays far below the client's, so that a bulk benchmark against
+it measures the client up to the latency limit (concurrency ÷ latency). It costs the
 client nothing that a real server would not (keep-alive, ``Content-Length``, one write
 per answer), and costs the server as little as possible: the per-call overhead of a
 client is then most of what a benchmark against it measures.
@@ -53,9 +56,10 @@ _MAX_HEAD = 64 * 1024
 class _Protocol(asyncio.Protocol):
     """Reads requests (a head, and a body when ``Content-Length`` says so) and answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
         self._buffer = bytearray()
         self._transport: asyncio.Transport | None = None
+        self._latency = latency
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -82,16 +86,30 @@ class _Protocol(asyncio.Protocol):
             if len(self._buffer) < total:
                 return
             del self._buffer[:total]
+            if self._latency:
+                # Answers on one connection keep their order: each waits the same delay.
+                loop = asyncio.get_running_loop()
+                loop.call_later(self._latency, self._answer, transport, close)
+            else:
+                self._answer(transport, close)
             if close:
-                transport.write(_CLOSE)
-                transport.close()
                 return
+
+    @staticmethod
+    def _answer(transport: asyncio.Transport, close: bool) -> None:
+        if transport.is_closing():
+            return
+        if close:
+            transport.write(_CLOSE)
+            transport.close()
+        else:
             transport.write(_KEEP_ALIVE)
 
 
-async def _serve(host: str, port: int) -> None:
+async def _serve(host: str, port: int, latency_ms: float) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(_Protocol, host, port, backlog=1024)
+    latency = latency_ms / 1000
+    server = await loop.create_server(lambda: _Protocol(latency), host, port, backlog=1024)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
@@ -106,8 +124,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="delay every answer by this much"
+    )
     arguments = parser.parse_args(argv)
-    asyncio.run(_serve(arguments.host, arguments.port))
+    asyncio.run(_serve(arguments.host, arguments.port, arguments.latency_ms))
 
 
 if __name__ == "__main__":

@@ -51,6 +51,8 @@ UNASYNC_REPLACEMENTS = {
     "run_async": "run_sync",
     "aclose": "close",
     "bulk_create": "sync_bulk_create",
+    "AsyncDriver": "SyncDriver",
+    "fast_async_driver": "fast_sync_driver",
 }
 
 # datamodel-code-generator: TypedDicts of every create's body and of the list query.

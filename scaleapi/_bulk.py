@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -112,17 +113,51 @@ async def bulk_create(
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
 ) -> AsyncGenerator[BulkResult, None]:
-    """See :meth:`AsyncScaleClient.create_tasks`.
+    """See :meth:`AsyncScaleClient.create_tasks`: the results of :func:`bulk_batches`,
+    one by one."""
+    batches = bulk_batches(create, find, task_type, items, concurrency)
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            for result in batch:
+                yield result
+
+
+async def bulk_batches(
+    create: AsyncCreate,
+    find: AsyncFind,
+    task_type: str,
+    items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+    concurrency: int,
+) -> AsyncGenerator[list[BulkResult], None]:
+    """The bulk create, as lists of the results that are ready, in input order.
 
     At most ``concurrency`` creates are in flight, and a new one starts as soon as any
     finishes. Results are yielded in input order, so finished ones wait for a slower one
     before them; at most ``READ_AHEAD * concurrency`` items are started and not yet
     yielded, which bounds memory whatever the input's size. When the consumer stops early
     (or is cancelled), the creates still in flight are cancelled and awaited.
+
+    Each finished create is noticed by a callback of its own (``asyncio.wait`` would walk
+    every create in flight each time one finishes: a cost that grows with the
+    concurrency), and each yield hands over every result that is ready.
     """
     _check(concurrency)
-    in_flight: set[asyncio.Task[BulkResult]] = set()
+    in_flight: set[asyncio.Future[BulkResult]] = set()
     finished: dict[int, BulkResult] = {}
+    crashed: list[BaseException] = []
+    ready = asyncio.Event()
+
+    def done(job: asyncio.Future[BulkResult]) -> None:
+        in_flight.discard(job)
+        if not job.cancelled():
+            error = job.exception()
+            if error is not None:  # not a ScaleException: a bug, raised to the consumer
+                crashed.append(error)
+            else:
+                result = job.result()
+                finished[result.index] = result
+        ready.set()
+
     source = _aiter(items).__aiter__()
     started = yielded = 0
     exhausted = False
@@ -138,25 +173,29 @@ async def bulk_create(
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                job = _one(create, find, task_type, started, params)
-                in_flight.add(asyncio.ensure_future(job))
+                job = asyncio.ensure_future(_one(create, find, task_type, started, params))
+                in_flight.add(job)
+                job.add_done_callback(done)
                 started += 1
+            if crashed:
+                raise crashed[0]
             if yielded in finished:
-                yield finished.pop(yielded)
-                yielded += 1
+                batch: list[BulkResult] = []
+                while yielded in finished:
+                    batch.append(finished.pop(yielded))
+                    yielded += 1
+                yield batch
                 continue
             if not in_flight:
                 return
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                in_flight.discard(task)
-                result = task.result()
-                finished[result.index] = result
+            ready.clear()
+            await ready.wait()
     finally:
-        for pending in in_flight:
-            pending.cancel()
-        if in_flight:
-            await asyncio.gather(*in_flight, return_exceptions=True)
+        pending = list(in_flight)
+        for waiting in pending:
+            waiting.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _sync_one(

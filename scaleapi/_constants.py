@@ -10,6 +10,8 @@ DEFAULT_BASE_URL: Final = "https://api.scale.com/v1"
 API_KEY_ENV: Final = "SCALE_API_KEY"
 BASE_URL_ENV: Final = "SCALE_BASE_URL"
 LOG_ENV: Final = "SCALE_LOG"
+# auto (aiohttp when installed), aiohttp or httpx: what an AsyncScaleClient sends with.
+ASYNC_TRANSPORT_ENV: Final = "SCALE_ASYNC_TRANSPORT"
 
 # Connect quickly or fail; give the server a minute to answer (creates can be slow).
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0

@@ -135,6 +135,9 @@ class StatusCounts(dict[str, Any]):
     """A batch's status and its tasks counted by status: a ``dict`` as 2.x returned it
     (``counts["status"]``), with typed attributes (a missing count is 0)."""
 
+    request_id: str | None = None
+    """The server's ``x-request-id`` of the answer the counts came in."""
+
     def __init__(
         self, model: BatchStatusCounts, data: dict[str, Any], owner: object = None
     ) -> None:
@@ -318,6 +321,8 @@ class Batchlist(list[Batch]):
     limit: int
     offset: int
     has_more: bool
+    request_id: str | None = None
+    """The server's ``x-request-id`` of the answer this page came in."""
 
     def __init__(
         self, docs: Iterable[Batch], *, total: int, limit: int, offset: int, has_more: bool

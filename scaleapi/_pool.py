@@ -93,17 +93,28 @@ CERTIFICATE_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 """Where httpx looks for CA certificates when told by the environment."""
 
 
+def _default_context() -> ssl.SSLContext:
+    from ._drivers import default_ssl_context
+
+    try:
+        return default_ssl_context()
+    except OSError as exc:  # ssl.SSLError too: certificates that cannot be loaded
+        raise _certificate_error(exc) from None
+
+
+def _certificate_error(exc: OSError) -> ScaleException:
+    named = [f"{n}={os.environ[n]!r}" for n in CERTIFICATE_VARIABLES if os.environ.get(n)]
+    where = f" (check {', '.join(named)})" if named else ""
+    return ScaleException(f"Cannot load the TLS certificates{where}: {type(exc).__name__}: {exc}")
+
+
 def _build(cls: Callable[..., Any], options: Mapping[str, Any]) -> Any:
     try:
         return cls(**options)
     except (ValueError, ImportError) as exc:  # a proxy httpx cannot use, say
         raise ScaleException(f"Cannot set up the HTTP client: {exc}") from None
     except OSError as exc:  # ssl.SSLError too: certificates that cannot be loaded
-        named = [f"{n}={os.environ[n]!r}" for n in CERTIFICATE_VARIABLES if os.environ.get(n)]
-        where = f" (check {', '.join(named)})" if named else ""
-        raise ScaleException(
-            f"Cannot load the TLS certificates{where}: {type(exc).__name__}: {exc}"
-        ) from None
+        raise _certificate_error(exc) from None
 
 
 def _within_deadline(timeout: float | None) -> float | None:
@@ -364,8 +375,10 @@ def make_pool(
     one made of ``cls`` (and made again after a fork, or per loop). ``verify`` is the TLS
     check of the 2.x options (``verify=``, ``cert=``); httpx's default when None."""
     options = client_options(limits, proxy) if given is None else {}
-    if given is None and verify is not None:
-        options["verify"] = verify
+    if given is None:
+        # The 2.x TLS options, or the one default context every client of this process
+        # shares (loading a certificate store takes tens of milliseconds).
+        options["verify"] = verify if verify is not None else _default_context()
 
     if issubclass(cls, httpx.AsyncClient):
 

@@ -31,6 +31,7 @@ from scaleapi._constants import (
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
 )
+from scaleapi._drivers import SyncDriver, fast_sync_driver
 from scaleapi._exceptions import ScaleInvalidRequest
 from scaleapi._generated import enums
 from scaleapi._generated import operations as ops
@@ -39,6 +40,7 @@ from scaleapi._generated.operations import ListTasksKwargs
 from scaleapi._generated.params import BatchStatus, TaskStatus, TaskType
 from scaleapi._objects import Batch, Batchlist
 from scaleapi._operations import Request, build_call
+from scaleapi._owner import stamp
 from scaleapi._pagination import Pager
 from scaleapi._pool import make_pool
 from scaleapi._raw import RawResponse
@@ -109,6 +111,13 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
             limits=limits,
             proxy=proxy if proxy is not None else legacy.proxy,
             verify=legacy.verify,
+        )
+        # A faster driver than httpx's, where one is installed (see scaleapi/_drivers.py);
+        # not with the 2.x TLS options, which only the httpx client takes.
+        self._driver: SyncDriver | None = (
+            fast_sync_driver(http_client, limits, proxy if proxy is not None else legacy.proxy)
+            if legacy.verify is None
+            else None
         )
 
     # -- what is not one operation ------------------------------------------------
@@ -257,6 +266,8 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
         """
         from scaleapi._bulk import sync_bulk_create  # asyncio loads only when it is used
 
+        if self._driver is not None:
+            self._driver.reserve(concurrency)  # a connection for each create in flight
         return sync_bulk_create(self.create_task, self.list_tasks, task_type, items, concurrency)
 
     @property
@@ -288,15 +299,19 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
     def _send_raw(self, request: Request) -> RawResponse[Any]:
         call = build_call(request, auto_unique_id=self._auto_unique_id)
         raw = self._run(call)
-        return attrs.evolve(raw, parsed=self._wrap(request.op, raw.parsed))
+        return attrs.evolve(raw, parsed=stamp(self._wrap(request.op, raw.parsed), raw.request_id))
 
     def _run(self, call: Call[T]) -> Raw[T]:
+        if self._driver is not None:
+            return self._driver.run(exchange_raw(self._settings, call))
         return run_sync(self._pool.get, exchange_raw(self._settings, call))
 
     def close(self) -> None:
         """Close the connections this client opened (not those of a passed ``http_client``)."""
         if self._owns_http:
             self._pool.close()
+            if self._driver is not None:
+                self._driver.close()
 
     def __enter__(self) -> Self:
         return self

@@ -215,6 +215,8 @@ class Tasklist(list[Task]):
     offset: int
     has_more: bool
     next_token: str | None
+    request_id: str | None = None
+    """The server's ``x-request-id`` of the answer this page came in."""
 
     def __init__(
         self,

@@ -313,3 +313,27 @@ def test_rapid_evaluation_and_training_tasks_need_a_rapid_project(
     with pytest.raises(ScaleInvalidRequest, match="not a Rapid project"):
         client.create_training_task("imageannotation", project=plain.name,
                                     expected_response=answer, **body)  # fmt: skip
+
+
+def test_every_result_carries_the_servers_request_id() -> None:
+    task = {
+        "task_id": "t1",
+        "type": "categorization",
+        "status": "pending",
+        "created_at": "2024-01-01T00:00:00.000Z",
+        "params": {"attachment_type": "website", "attachment": "a", "categories": ["x"]},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body: Any = task
+        if request.url.path.endswith("/tasks"):
+            body = {"docs": [task], "total": 1, "limit": 100, "offset": 0, "has_more": False}
+        return httpx.Response(200, json=body, headers={"x-request-id": f"req-{request.method}"})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with scaleapi.ScaleClient("test_k", base_url="http://api.test/v1", http_client=http) as c:
+        assert c.get_task("t1").request_id == "req-GET"
+        page = c.tasks()
+        assert page.request_id == "req-GET" and page[0].request_id == "req-GET"
+        assert c.cancel_task("t1").request_id == "req-POST"
+        assert c.with_raw_response.get_task("t1").request_id == "req-GET"

@@ -108,8 +108,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m scaleapi.sand
         check_exposure(arguments.host, settings)
     except OptionError as exc:
         parser.error(f"argument --{exc.name.replace('_', '-')}: {exc.reason}")
+    from ._server import run
+
     try:
-        asyncio.run(_serve(arguments, settings))
+        run(_serve(arguments, settings))
     except KeyboardInterrupt:  # a signal that came before the handlers were installed
         pass
     except OSError as exc:
