@@ -1,0 +1,103 @@
+"""Printing what the API answered: one JSON value (indented, or on one line for scripts),
+JSONL streams, and tables of tasks."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+import typing
+from collections.abc import Callable, Iterable
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from .._task import Task
+
+_FORMAT_DECLS = ("--format", "output_format")
+_FORMAT_SETTINGS: dict[str, Any] = {
+    "type": click.Choice(["pretty", "json"]),
+    "default": "pretty",
+    "show_default": True,
+    "help": "pretty: indented JSON; json: the answer on one line, for scripts.",
+}
+FORMAT_OPTION = click.option(*_FORMAT_DECLS, **_FORMAT_SETTINGS)
+"""``--format pretty|json`` as a decorator."""
+
+
+def format_option() -> click.Option:
+    """``--format pretty|json`` as a parameter of a command built at run time."""
+    return click.Option(list(_FORMAT_DECLS), **_FORMAT_SETTINGS)
+
+
+def to_json(value: Any) -> Any:
+    """An answer of any operation as JSON: tasks as the API sends them, pages with their
+    facts, generated models by their ``to_dict``."""
+    from .._task import Task, Tasklist
+
+    if isinstance(value, Tasklist):
+        return {
+            "docs": [task.as_dict() for task in value],
+            "total": value.total,
+            "limit": value.limit,
+            "offset": value.offset,
+            "has_more": value.has_more,
+            "next_token": value.next_token,
+        }
+    if isinstance(value, Task):
+        return value.as_dict()
+    if isinstance(value, list | tuple):
+        return [to_json(item) for item in typing.cast(Iterable[Any], value)]
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    return value
+
+
+def show(value: Any, output_format: str) -> None:
+    data = to_json(value)
+    if output_format == "json":
+        click.echo(json.dumps(data, ensure_ascii=False))
+    elif sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print_json(data=data)
+    else:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def jsonl_writer(out: IO[str] | None) -> Callable[[Any], None]:
+    """Writes one JSON value per line to ``out``, or to stdout."""
+
+    def emit(value: Any) -> None:
+        # sys.stdout is looked up each time: a progress bar may have wrapped it.
+        target = out if out is not None else sys.stdout
+        target.write(json.dumps(to_json(value), ensure_ascii=False) + "\n")
+        target.flush()
+
+    return emit
+
+
+def _created(task: Task) -> str:
+    return task.created_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def task_table(tasks: Iterable[Task], caption: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console() if sys.stdout.isatty() else Console(width=240)
+    table = Table(caption=caption, caption_justify="left")
+    for name in ("id", "type", "status", "created", "unique_id"):
+        table.add_column(name, no_wrap=name != "unique_id")
+    for task in tasks:
+        unique_id = task.as_dict().get("unique_id")
+        table.add_row(
+            task.id,
+            task.type,
+            task.status,
+            _created(task),
+            unique_id if isinstance(unique_id, str) else "",
+        )
+    console.print(table)

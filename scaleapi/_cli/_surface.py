@@ -1,0 +1,263 @@
+"""Commands made from the generated per-operation surface.
+
+Every operation of the spec is a method of the clients (``scaleapi/_generated/``): its path
+parameters lead, its query and body parameters are typed keywords. Here a method becomes
+a command: path parameters are arguments, each keyword an option typed by the generated
+TypedDict, ``--param NAME=VALUE`` reaches any of them, and the answer is printed as JSON.
+``scaleapi call`` does this for every operation at run time; the named commands
+(``get``, ``cancel``, ``batches finalize``, ...) are the same thing with a friendlier name.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import click
+
+from .._generated import client_sync, params
+from .._generated.operations import ALIASES, OPERATIONS, Operation
+from . import _render, _values
+from ._root import CONTEXT, EXIT_OK, State, pass_state
+
+_SKIPPED = frozenset({"self", "extra_body", "extra_query", "extra_headers"})
+_RESERVED = frozenset({"format", "param", "help"})
+"""Option names the commands use themselves; such params are set with --param."""
+_UNPACK = re.compile(r"Unpack\[(\w+)\]")
+
+
+def operation(name: str) -> Operation | None:
+    """The operation a method name (or alias, or its kebab-case spelling) calls."""
+    name = name.replace("-", "_")
+    return OPERATIONS.get(ALIASES.get(name, name))
+
+
+def _evaluate(annotation: str) -> object:
+    """A generated method's annotation (a string) as a type; ``object`` if unknown here."""
+    namespace: dict[str, Any] = {**vars(typing), **vars(params)}
+    try:
+        return typing.cast(object, eval(annotation, namespace))  # the generated method's own text
+    except Exception:  # a type this module cannot name: read as JSON or text
+        return object
+
+
+def keyword_types(op: Operation) -> dict[str, object]:
+    """Each keyword parameter of the operation's generated method, with its type."""
+    method = getattr(client_sync.Operations, op.name)
+    types: dict[str, object] = {}
+    for parameter in inspect.signature(method).parameters.values():
+        if parameter.name in _SKIPPED or parameter.name in op.path_params:
+            continue
+        annotation = parameter.annotation
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            found = _UNPACK.fullmatch(str(annotation))
+            typed_dict = getattr(params, found.group(1), None) if found else None
+            types.update(_values.hints(typed_dict))
+        elif isinstance(annotation, str):
+            types[parameter.name] = _evaluate(annotation)
+        else:
+            types[parameter.name] = object
+    return types
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _convert_option(
+    name: str, hint: object
+) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def convert(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None or value == ():
+            return None
+        try:
+            if _values.repeatable(hint):
+                texts = typing.cast(tuple[str, ...], value)
+                if len(texts) == 1 and not _values.only_list(hint):
+                    return texts[0]
+                return list(texts)
+            if _values.is_datetime(hint):
+                return _values.iso_time(_flag(name), typing.cast(str, value))
+            return _values.convert(_flag(name), _values.kind(hint), typing.cast(str, value))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return convert
+
+
+def option(name: str, hint: object, help_text: str | None = None) -> click.Option:
+    """A typed option for the param ``name`` (``--start-time`` for ``start_time``)."""
+    flag = _flag(name)
+    choices = _values.choices(hint)
+    kind = _values.kind(hint)
+    if choices is not None:
+        return click.Option([flag, name], type=click.Choice(choices), help=help_text)
+    if kind == "bool":
+        no = "--no-" + flag.removeprefix("--")
+        return click.Option([f"{flag}/{no}", name], default=None, help=help_text)
+    if kind == "integer":
+        return click.Option([flag, name], type=click.INT, help=help_text)
+    if kind == "number":
+        return click.Option([flag, name], type=click.FLOAT, help=help_text)
+    if _values.repeatable(hint):
+        more = "repeat the option for several values"
+        return click.Option(
+            [flag, name],
+            multiple=True,
+            metavar="TEXT",
+            callback=_convert_option(name, hint),
+            help=f"{help_text}; {more}." if help_text else f"{more.capitalize()}.",
+        )
+    metavar = {"list": "JSON", "object": "JSON", "auto": "VALUE"}.get(kind, "TEXT")
+    if _values.is_datetime(hint):
+        metavar = "ISO"
+    return click.Option(
+        [flag, name], metavar=metavar, callback=_convert_option(name, hint), help=help_text
+    )
+
+
+def param_option() -> click.Option:
+    return click.Option(
+        ["--param", "-p", "assigned"],
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Any parameter by its API name; the value is typed as the parameter is (JSON "
+        "for lists and objects). Repeat for several.",
+    )
+
+
+def call_operation(
+    state: State, op: Operation, path_args: tuple[str, ...], keywords: Mapping[str, Any]
+) -> Any:
+    """Call the operation's method on a client made from the state; its answer."""
+    with state.client() as client:
+        method: Callable[..., Any] = getattr(client, op.name)
+        return method(*path_args, **keywords)
+
+
+def assigned_params(pairs: tuple[str, ...], types: Mapping[str, object]) -> dict[str, Any]:
+    """``--param NAME=VALUE`` pairs as keywords, typed as the operation's params are."""
+    try:
+        return _values.assignments(pairs, types)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--param") from None
+
+
+def _help(op: Operation, summary: str | None, examples: str | None) -> str:
+    """The generated method's docstring (the spec's summary and description), under the
+    command's own summary if it has one."""
+    doc = inspect.getdoc(getattr(client_sync.Operations, op.name)) or op.name
+    if summary is not None:
+        _, _, details = doc.partition("\n\n")
+        doc = f"{summary}\n\n{details}" if details else summary
+    if examples:
+        doc += "\n\n\b\nExamples:\n" + examples.strip("\n")
+    return doc.replace("``", "")
+
+
+def operation_command(
+    op_name: str,
+    name: str,
+    *,
+    summary: str | None = None,
+    examples: str | None = None,
+) -> click.Command:
+    """A command calling one operation: path parameters as arguments, keywords as typed
+    options (and ``--param``), the answer printed as JSON."""
+    op = OPERATIONS[op_name]
+    types = keyword_types(op)
+    arguments: list[click.Parameter] = [
+        click.Argument([path_param], metavar=path_param.upper()) for path_param in op.path_params
+    ]
+    options: list[click.Parameter] = [
+        option(param, hint) for param, hint in types.items() if param not in _RESERVED
+    ]
+
+    @pass_state
+    def run(state: State, /, output_format: str, assigned: tuple[str, ...], **given: Any) -> int:
+        path_args = tuple(str(given.pop(path_param)) for path_param in op.path_params)
+        keywords = {key: value for key, value in given.items() if value is not None}
+        keywords.update(assigned_params(assigned, types))
+        _render.show(call_operation(state, op, path_args, keywords), output_format)
+        return EXIT_OK
+
+    return click.Command(
+        name,
+        context_settings=CONTEXT,
+        callback=run,
+        params=[*arguments, *options, param_option(), _render.format_option()],
+        help=_help(op, summary, examples),
+        short_help=summary,
+    )
+
+
+def _operations_table() -> str:
+    rows: list[str] = []
+    for name, op in OPERATIONS.items():
+        args = " ".join(p.upper() for p in op.path_params)
+        rows.append(f"  {name:<32} {op.method:<6} {op.path}  {args}".rstrip())
+    return "\n".join(rows)
+
+
+@click.command(
+    name="call",
+    context_settings={**CONTEXT, "ignore_unknown_options": False},
+)
+@click.argument("operation_name", metavar="OPERATION", required=False)
+@click.argument("path_args", metavar="[ARGS]...", nargs=-1)
+@click.option(
+    "--param",
+    "-p",
+    "assigned",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A query or body parameter by its API name; the value is typed as the parameter "
+    "is (JSON for lists and objects). Repeat for several.",
+)
+@click.option("--list", "show_list", is_flag=True, help="List the operations and stop.")
+@_render.FORMAT_OPTION
+@pass_state
+def call(
+    state: State,
+    operation_name: str | None,
+    path_args: tuple[str, ...],
+    assigned: tuple[str, ...],
+    show_list: bool,
+    output_format: str,
+) -> int:
+    """Call any operation of the API by its method name.
+
+    OPERATION is a method of ScaleClient (get_task, list_tasks, cancel_task, ...); ARGS
+    are its path parameters, in order; --param sets the others. Without OPERATION (or
+    with --list), lists every operation with its path parameters.
+
+    \b
+    Examples:
+      scaleapi call --list
+      scaleapi call get_task 5774cc78b01249ab09f089dd
+      scaleapi call list_tasks -p status=completed -p limit=10 --format json
+      scaleapi call create_categorization_task -p attachment_type=website \\
+          -p attachment=https://example.com -p categories='["public", "private"]'
+    """
+    if operation_name is None or show_list:
+        click.echo("Operations (scaleapi call OPERATION ARGS... [-p NAME=VALUE]...):")
+        click.echo(_operations_table())
+        return EXIT_OK
+    op = operation(operation_name)
+    if op is None:
+        known = ", ".join(OPERATIONS)
+        raise click.BadParameter(
+            f"no operation {operation_name!r}; known: {known}", param_hint="OPERATION"
+        )
+    if len(path_args) != len(op.path_params):
+        wanted = " ".join(p.upper() for p in op.path_params) or "no arguments"
+        raise click.UsageError(
+            f"{op.name} takes {wanted} ({len(op.path_params)} argument"
+            f"{'' if len(op.path_params) == 1 else 's'}), got {len(path_args)}"
+        )
+    keywords = assigned_params(assigned, keyword_types(op))
+    _render.show(call_operation(state, op, path_args, keywords), output_format)
+    return EXIT_OK
