@@ -432,3 +432,101 @@ def test_sandbox_command_serves_until_interrupted() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# -- the generated surface ---------------------------------------------------------------
+
+
+def test_call_reaches_every_operation_by_its_method_name(
+    scale_sandbox_url: str, client: scaleapi.ScaleClient, scale_live_key: str
+) -> None:
+    key = scale_live_key
+    listed = scaleapi_cli("call", "--list", key=key)
+    assert listed.returncode == 0
+    for name in ("create_categorization_task", "get_task", "cancel_task", "list_tasks"):
+        assert name in listed.stdout
+    assert "/task/{task_id}  TASK_ID" in listed.stdout
+
+    made = scaleapi_cli(
+        "call", "create_categorization_task", "-p", "attachment_type=website",
+        "-p", "attachment=https://example.com/call", "-p", 'categories=["public", "private"]',
+        "-p", "allow_multiple=true", "-p", "unique_id=007", "--format", "json",
+        key=key, base_url=scale_sandbox_url,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    created = json.loads(made.stdout)
+    task = client.fetch_task(created["task_id"])
+    assert isinstance(task.params, CategorizationParams)
+    assert task.params.allow_multiple is True  # typed from the TypedDict: a bool
+    assert task.unique_id == "007"  # a text param stays text
+
+    fetched = scaleapi_cli(
+        "call", "fetch_task", task.id, "--format", "json", key=key, base_url=scale_sandbox_url
+    )  # an alias of get_task
+    assert json.loads(fetched.stdout) == task.as_dict()
+
+    page = scaleapi_cli(
+        "call", "list-tasks", "-p", "unique_id=007", "-p", "limit=5", "--format", "json",
+        key=key, base_url=scale_sandbox_url,
+    )  # fmt: skip
+    assert page.returncode == 0, page.stderr
+    answer = json.loads(page.stdout)
+    assert [t["task_id"] for t in answer["docs"]] == [task.id]
+    assert answer["limit"] == 5 and answer["has_more"] is False
+
+    canceled = scaleapi_cli(
+        "call", "cancel_task", task.id, "--format", "json", key=key, base_url=scale_sandbox_url
+    )
+    assert json.loads(canceled.stdout)["status"] == "canceled"
+
+
+def test_call_names_what_is_wrong_before_sending(scale_sandbox_url: str) -> None:
+    key = "live_call_errors"
+    unknown = scaleapi_cli("call", "get_tsk", "x", key=key, base_url=scale_sandbox_url)
+    assert unknown.returncode == 2 and "no operation 'get_tsk'" in unknown.stderr
+    missing = scaleapi_cli("call", "get_task", key=key, base_url=scale_sandbox_url)
+    assert missing.returncode == 2 and "get_task takes TASK_ID" in missing.stderr
+    typed = scaleapi_cli("call", "list_tasks", "-p", "limit=many", key=key)
+    assert typed.returncode == 2 and "limit: expected a whole number" in typed.stderr
+    shape = scaleapi_cli("call", "list_tasks", "-p", "limit", key=key)
+    assert shape.returncode == 2 and "expected NAME=VALUE" in shape.stderr
+    misspelt = scaleapi_cli(
+        "call", "list_tasks", "-p", "statuss=pending", key=key, base_url=scale_sandbox_url
+    )
+    assert misspelt.returncode == 1 and "statuss" in misspelt.stderr
+    assert all_tasks(scale_sandbox_url, key) == []  # nothing was sent
+
+
+def test_list_takes_every_filter_of_list_tasks(
+    scale_sandbox_url: str, client: scaleapi.ScaleClient, scale_live_key: str
+) -> None:
+    key = scale_live_key
+    mine = [
+        client.create_categorization_task(
+            attachment=f"https://example.com/{n}", unique_id=f"f-{n}", **CATEGORIZATION
+        )
+        for n in range(3)
+    ]
+    by_id = scaleapi_cli(
+        "list", "--unique-id", "f-1", "--format", "jsonl", key=key, base_url=scale_sandbox_url
+    )
+    assert by_id.returncode == 0, by_id.stderr
+    assert [t["task_id"] for t in jsonl(by_id.stdout)] == [mine[1].id]
+
+    since = mine[0].created_at.isoformat()
+    both = scaleapi_cli(
+        "list", "--start-time", since, "--since", since, key=key, base_url=scale_sandbox_url
+    )
+    assert both.returncode == 2 and "the same filter" in both.stderr
+
+    bad = scaleapi_cli("list", "--status", "done", key=key, base_url=scale_sandbox_url)
+    assert bad.returncode == 2 and "'done' is not one of" in bad.stderr
+
+    # --all --limit N stops after N tasks, asking for pages no larger than needed.
+    capped = scaleapi_cli("list", "--all", "--limit", "2", key=key, base_url=scale_sandbox_url)
+    assert capped.returncode == 0, capped.stderr
+    assert [t["task_id"] for t in jsonl(capped.stdout)] == [mine[2].id, mine[1].id]
+
+    described = scaleapi_cli("list", "--help").stdout
+    for name in ("--start-time", "--end-time", "--status", "--type", "--unique-id"):
+        assert name in described
