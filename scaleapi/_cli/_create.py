@@ -287,6 +287,7 @@ def create(
             label="scaleapi create",
             description=task_type,
             unit="lines",
+            rate_unit="tasks",
             quiet=quiet,
             stdout_is_output=handle is None,
             redact=state.redact,

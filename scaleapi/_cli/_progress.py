@@ -128,7 +128,7 @@ class RichProgress:
         self,
         counter: Counter,
         description: str,
-        unit: str,
+        rate_unit: str,
         redirect_stdout: bool,
         redact: Callable[[str], str],
     ) -> None:
@@ -143,7 +143,7 @@ class RichProgress:
         )
 
         self.counter = counter
-        self.unit = unit
+        self.rate_unit = rate_unit
         self.redact = redact
         # Two columns to spare: the terminal's "^C" echo must not wrap the bar's line, or
         # the last redraw leaves a stale copy above it.
@@ -176,7 +176,7 @@ class RichProgress:
 
     def advance(self) -> None:
         speed = self.progress.tasks[0].speed
-        rate = f"{speed:,.0f} {self.unit}/s" if speed else ""
+        rate = f"{speed:,.0f} {self.rate_unit}/s" if speed else ""
         self.progress.update(
             self.task, completed=self.counter.done, rate=rate, counts=self.counter.counts()
         )
@@ -191,15 +191,17 @@ def reporter(
     label: str,
     description: str,
     unit: str,
+    rate_unit: str,
     quiet: bool,
     stdout_is_output: bool,
     redact: Callable[[str], str],
 ) -> Reporter:
     """A live bar when stderr is a terminal (and not ``quiet``), plain lines otherwise.
 
+    ``unit`` counts the work (lines), ``rate_unit`` what the bar's rate counts (tasks).
     ``stdout_is_output``: results go to a terminal's stdout, which the bar must then wrap.
     """
     if sys.stderr.isatty() and not quiet:
         redirect = stdout_is_output and sys.stdout.isatty()
-        return RichProgress(counter, description, unit, redirect, redact)
+        return RichProgress(counter, description, rate_unit, redirect, redact)
     return PlainProgress(counter, label, unit, quiet, redact)
