@@ -14,6 +14,8 @@ import inspect
 import re
 import typing
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
@@ -44,23 +46,93 @@ def _evaluate(annotation: str) -> object:
         return object
 
 
-def keyword_types(op: Operation) -> dict[str, object]:
-    """Each keyword parameter of the operation's generated method, with its type."""
+@dataclass(frozen=True, slots=True)
+class Leading:
+    """A leading positional parameter of a generated method: a path parameter, or one the
+    spec names in ``x-scaleapi-positional`` (``create_batch(project, name)``)."""
+
+    name: str
+    hint: object
+    required: bool
+    is_file: bool
+
+    @property
+    def metavar(self) -> str:
+        return self.name.upper() if self.required else f"[{self.name.upper()}]"
+
+    def value(self, text: str) -> Any:
+        """The argument as the method takes it; ValueError says what is wrong."""
+        if self.is_file:
+            path = Path(text)
+            if not path.is_file():
+                raise ValueError(f"{self.metavar}: no such file: {text}")
+            return path
+        if self.hint is str:
+            return text
+        return _values.convert(self.metavar, _values.kind(self.hint), text)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How an operation's generated method is called: its leading positional parameters,
+    then typed keywords."""
+
+    leading: tuple[Leading, ...]
+    keywords: Mapping[str, object]
+
+    @property
+    def usage(self) -> str:
+        return " ".join(arg.metavar for arg in self.leading)
+
+
+def shape(op: Operation) -> Shape:
+    """The parameters of the operation's generated method, with their types."""
     method = getattr(client_sync.Operations, op.name)
-    types: dict[str, object] = {}
+    leading: list[Leading] = []
+    keywords: dict[str, object] = {}
     for parameter in inspect.signature(method).parameters.values():
-        if parameter.name in _SKIPPED or parameter.name in op.path_params:
+        if parameter.name in _SKIPPED:
             continue
         annotation = parameter.annotation
-        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+        hint = _evaluate(annotation) if isinstance(annotation, str) else object
+        if parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            required = (
+                parameter.default is inspect.Parameter.empty
+                and parameter.name not in op.optional_positional
+            )
+            if parameter.name in op.path_params:
+                hint = str
+            leading.append(Leading(parameter.name, hint, required, parameter.name in op.files))
+        elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
             found = _UNPACK.fullmatch(str(annotation))
             typed_dict = getattr(params, found.group(1), None) if found else None
-            types.update(_values.hints(typed_dict))
-        elif isinstance(annotation, str):
-            types[parameter.name] = _evaluate(annotation)
+            given = {arg.name for arg in leading}
+            keywords.update(
+                (name, hint)
+                for name, hint in _values.hints(typed_dict).items()
+                if name not in given
+            )
         else:
-            types[parameter.name] = object
-    return types
+            keywords[parameter.name] = hint
+    return Shape(tuple(leading), keywords)
+
+
+def keyword_types(op: Operation) -> Mapping[str, object]:
+    """Each keyword parameter of the operation's generated method, with its type."""
+    return shape(op).keywords
+
+
+def leading_values(op: Operation, the_shape: Shape, texts: tuple[str, ...]) -> tuple[Any, ...]:
+    """The leading arguments given on the command line, typed; UsageError when there are
+    too few or too many, BadParameter when one cannot be read."""
+    required = sum(1 for arg in the_shape.leading if arg.required)
+    if not required <= len(texts) <= len(the_shape.leading):
+        wanted = the_shape.usage or "no arguments"
+        raise click.UsageError(f"{op.name} takes {wanted}, got {len(texts)} argument(s)")
+    try:
+        return tuple(arg.value(text) for arg, text in zip(the_shape.leading, texts, strict=False))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _flag(name: str) -> str:
@@ -158,6 +230,20 @@ def _help(op: Operation, summary: str | None, examples: str | None) -> str:
     return doc.replace("``", "")
 
 
+def _argument(arg: Leading) -> click.Argument:
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        try:
+            return arg.value(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.Argument(
+        [arg.name], required=arg.required, metavar=arg.name.upper(), callback=convert
+    )
+
+
 def operation_command(
     op_name: str,
     name: str,
@@ -165,30 +251,33 @@ def operation_command(
     summary: str | None = None,
     examples: str | None = None,
 ) -> click.Command:
-    """A command calling one operation: path parameters as arguments, keywords as typed
-    options (and ``--param``), the answer printed as JSON."""
+    """A command calling one operation: its leading parameters as arguments, its keywords
+    as typed options (and ``--param``), the answer printed as JSON."""
     op = OPERATIONS[op_name]
-    types = keyword_types(op)
-    arguments: list[click.Parameter] = [
-        click.Argument([path_param], metavar=path_param.upper()) for path_param in op.path_params
-    ]
+    the_shape = shape(op)
     options: list[click.Parameter] = [
-        option(param, hint) for param, hint in types.items() if param not in _RESERVED
+        option(param, hint) for param, hint in the_shape.keywords.items() if param not in _RESERVED
     ]
 
     @pass_state
     def run(state: State, /, output_format: str, assigned: tuple[str, ...], **given: Any) -> int:
-        path_args = tuple(str(given.pop(path_param)) for path_param in op.path_params)
+        leading = tuple(given.pop(arg.name) for arg in the_shape.leading)
         keywords = {key: value for key, value in given.items() if value is not None}
-        keywords.update(assigned_params(assigned, types))
-        _render.show(call_operation(state, op, path_args, keywords), output_format)
+        keywords.update(assigned_params(assigned, the_shape.keywords))
+        answer = call_operation(state, op, tuple(v for v in leading if v is not None), keywords)
+        _render.show(answer, output_format)
         return EXIT_OK
 
     return click.Command(
         name,
         context_settings=CONTEXT,
         callback=run,
-        params=[*arguments, *options, param_option(), _render.format_option()],
+        params=[
+            *(_argument(arg) for arg in the_shape.leading),
+            *options,
+            param_option(),
+            _render.format_option(),
+        ],
         help=_help(op, summary, examples),
         short_help=summary,
     )
@@ -197,17 +286,13 @@ def operation_command(
 def _operations_table() -> str:
     rows: list[str] = []
     for name, op in OPERATIONS.items():
-        args = " ".join(p.upper() for p in op.path_params)
-        rows.append(f"  {name:<32} {op.method:<6} {op.path}  {args}".rstrip())
+        rows.append(f"  {name:<32} {op.method:<6} {op.path}  {shape(op).usage}".rstrip())
     return "\n".join(rows)
 
 
-@click.command(
-    name="call",
-    context_settings={**CONTEXT, "ignore_unknown_options": False},
-)
+@click.command(name="call", context_settings=CONTEXT)
 @click.argument("operation_name", metavar="OPERATION", required=False)
-@click.argument("path_args", metavar="[ARGS]...", nargs=-1)
+@click.argument("texts", metavar="[ARGS]...", nargs=-1)
 @click.option(
     "--param",
     "-p",
@@ -223,7 +308,7 @@ def _operations_table() -> str:
 def call(
     state: State,
     operation_name: str | None,
-    path_args: tuple[str, ...],
+    texts: tuple[str, ...],
     assigned: tuple[str, ...],
     show_list: bool,
     output_format: str,
@@ -231,8 +316,8 @@ def call(
     """Call any operation of the API by its method name.
 
     OPERATION is a method of ScaleClient (get_task, list_tasks, cancel_task, ...); ARGS
-    are its path parameters, in order; --param sets the others. Without OPERATION (or
-    with --list), lists every operation with its path parameters.
+    are its leading parameters (path parameters first), in order; --param sets the
+    others. Without OPERATION (or with --list), lists every operation and its ARGS.
 
     \b
     Examples:
@@ -252,12 +337,8 @@ def call(
         raise click.BadParameter(
             f"no operation {operation_name!r}; known: {known}", param_hint="OPERATION"
         )
-    if len(path_args) != len(op.path_params):
-        wanted = " ".join(p.upper() for p in op.path_params) or "no arguments"
-        raise click.UsageError(
-            f"{op.name} takes {wanted} ({len(op.path_params)} argument"
-            f"{'' if len(op.path_params) == 1 else 's'}), got {len(path_args)}"
-        )
-    keywords = assigned_params(assigned, keyword_types(op))
-    _render.show(call_operation(state, op, path_args, keywords), output_format)
+    the_shape = shape(op)
+    leading = leading_values(op, the_shape, texts)
+    keywords = assigned_params(assigned, the_shape.keywords)
+    _render.show(call_operation(state, op, leading, keywords), output_format)
     return EXIT_OK

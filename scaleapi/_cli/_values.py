@@ -23,8 +23,16 @@ _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 
 
+def bare(hint: object) -> object:
+    """The type inside ``NotRequired[...]`` / ``Required[...]``."""
+    while typing.get_origin(hint) in (typing.NotRequired, typing.Required):
+        hint = get_args(hint)[0]
+    return hint
+
+
 def _members(hint: object) -> list[object]:
     """The members of a union (``None`` left out), or the hint itself."""
+    hint = bare(hint)
     origin = typing.get_origin(hint)
     if origin is typing.Union or origin is types.UnionType:
         return [arg for arg in get_args(hint) if arg is not type(None)]
@@ -33,6 +41,7 @@ def _members(hint: object) -> list[object]:
 
 def kind(hint: object) -> Kind:
     """How text becomes the value of a param typed ``hint``."""
+    hint = bare(hint)
     origin = typing.get_origin(hint)
     if hint is bool:
         return "bool"
@@ -49,6 +58,8 @@ def kind(hint: object) -> Kind:
     if origin is dict or hint is dict or typing.is_typeddict(hint):
         return "object"
     members = _members(hint)
+    if len(members) == 1 and members[0] is not hint:  # X | None
+        return kind(members[0])
     if len(members) > 1:
         found: set[Kind] = {kind(arg) for arg in members}
         if found == {"integer", "number"}:
@@ -59,6 +70,7 @@ def kind(hint: object) -> Kind:
 
 def choices(hint: object) -> tuple[str, ...] | None:
     """The values a param may take, when its type is a closed set of strings."""
+    hint = bare(hint)
     if typing.get_origin(hint) is Literal and all(isinstance(a, str) for a in get_args(hint)):
         return tuple(typing.cast(tuple[str, ...], get_args(hint)))
     return None
