@@ -1,9 +1,11 @@
 """The ``scaleapi`` command line: a thin shell over the library.
 
 One module per command group: ``_create`` (bulk, resumable creates over
-``create_tasks``), ``_tasks`` (get, cancel, list), ``_surface`` (commands made from the
-generated operations, and ``call`` for any of them), ``_sandbox``; reading the input
-(``_input``, ``_values``) and showing progress (``_progress``) have their own.
+``create_tasks``), ``_tasks`` (get, cancel, list), ``_projects``, ``_batches``,
+``_upload``, ``_surface`` (commands made from the generated operations, and ``call`` for
+any of them), ``_sandbox``; reading the input (``_input``, ``_values``), showing progress
+(``_progress``) and answers (``_render``) have their own. ``_root`` holds the group and
+the state of one run.
 
 Needs the ``cli`` extra (click and rich). ``import scaleapi`` never imports this package;
 rich and the clients load inside the commands that use them, so ``--help`` stays quick.
@@ -30,14 +32,20 @@ __all__ = ["command_line", "main"]
 
 def command_line() -> click.Group:
     """The ``scaleapi`` group with every command."""
+    from ._batches import batches
     from ._create import create
+    from ._projects import projects
     from ._root import cli
     from ._sandbox import sandbox
     from ._surface import call
     from ._tasks import cancel, get, list_tasks
+    from ._upload import upload
 
-    for command in (create, get, cancel, list_tasks, call, sandbox):
-        cli.add_command(command)
+    # projects, batches and upload are there when the spec has their operations.
+    commands = (create, get, cancel, list_tasks, projects(), batches(), upload(), call, sandbox)
+    for command in commands:
+        if command is not None:
+            cli.add_command(command)
     return cli
 
 

@@ -25,8 +25,8 @@ from typing import IO, TYPE_CHECKING, Any, Final
 import click
 
 from .._exceptions import ScaleException, ScaleUnauthorized
-from .._generated.operations import CREATES
-from . import _input, _progress, _render
+from .._generated.operations import CREATE_PARAMS, CREATES, OPERATIONS
+from . import _input, _progress, _render, _values
 from ._input import Line
 from ._root import CONTEXT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, State, pass_state
 
@@ -38,6 +38,7 @@ MAX_REPORTED_FAILURES: Final = 5
 """Failed lines described on stderr as they happen; the rest are only in the output."""
 MAX_CONCURRENCY: Final = 64
 """Beyond a few dozen connections httpx's async client slows down rather than speeding up."""
+FINALIZE: Final = "finalize_batch"
 UNSENDABLE: Final = "\x00 input line that cannot be sent"
 """The one param of an unsendable line: no create accepts it, so the client refuses it."""
 
@@ -224,6 +225,7 @@ def summary(state: State, run: Run, interrupted: bool) -> int:
 @pass_state
 def create(
     state: State,
+    /,
     task_type: str,
     path: Path,
     input_format: str,
@@ -232,6 +234,9 @@ def create(
     id_namespace: str | None,
     dry_run: bool,
     quiet: bool,
+    project: str | None = None,
+    batch: str | None = None,
+    finalize: bool = False,
 ) -> int:
     """Create one task of TYPE per line of a file, resumably.
 
@@ -262,6 +267,9 @@ def create(
     namespace = id_namespace if id_namespace is not None else path.name
     if not namespace:
         raise click.BadParameter("must not be empty", param_hint="--id-namespace")
+    if finalize and batch is None:
+        raise click.UsageError("--finalize needs --batch")
+    defaults = {k: v for k, v in (("project", project), ("batch", batch)) if v is not None}
     if not dry_run:
         state.key()  # no key: fail before reading anything
     try:  # a first pass over the whole file: a CSV that cannot be read fails here, not midway
@@ -271,7 +279,7 @@ def create(
     except (UnicodeDecodeError, csv.Error) as exc:
         raise click.BadParameter(f"cannot be read as CSV: {exc}", param_hint="--file") from None
     lines = (
-        _input.with_unique_id(line, namespace, task_type)
+        _input.with_unique_id(_input.with_defaults(line, defaults), namespace, task_type)
         for line in _input.records(path, fmt, task_type)
     )
     handle: IO[str] | None = None
@@ -299,7 +307,61 @@ def create(
                 asyncio.run(create_all(state, run, map(LineParams, lines), concurrency))
             except KeyboardInterrupt:
                 interrupted = True
-        return summary(state, run, interrupted)
+        status = summary(state, run, interrupted)
+        if finalize and batch is not None:
+            status = finalize_after(state, batch, status)
+        return status
     finally:
         if handle is not None:
             handle.close()
+
+
+def finalize_after(state: State, batch: str, status: int) -> int:
+    """``--finalize``: the batch is finalized only after a run where every line was
+    created or existed (a rerun that completes it finalizes it then)."""
+    if status != EXIT_OK:
+        click.echo(
+            f"scaleapi create: batch {batch} not finalized: the run is not complete", err=True
+        )
+        return status
+    with state.client() as client:
+        finalized: Any = getattr(client, FINALIZE)(batch)
+    shown = getattr(finalized, "status", None)
+    click.echo(
+        f"scaleapi create: batch {batch} finalized" + (f" ({shown})" if shown else ""), err=True
+    )
+    return EXIT_OK
+
+
+def _with_spec_options(command: click.Command) -> click.Command:
+    """--project and --batch when a create takes them, --finalize when the spec can
+    finalize a batch: the command line follows the spec."""
+    takes = set[str]().union(*(_values.hints(t) for t in CREATE_PARAMS.values()))
+    if "project" in takes:
+        command.params.append(
+            click.Option(
+                ["--project"],
+                metavar="NAME",
+                help="Create every task in this project (a line's own project wins).",
+            )
+        )
+    if "batch" in takes:
+        command.params.append(
+            click.Option(
+                ["--batch"],
+                metavar="NAME",
+                help="Create every task in this batch (a line's own batch wins).",
+            )
+        )
+        if FINALIZE in OPERATIONS:
+            command.params.append(
+                click.Option(
+                    ["--finalize"],
+                    is_flag=True,
+                    help="Finalize the --batch once every line is created or existed.",
+                )
+            )
+    return command
+
+
+create = _with_spec_options(create)

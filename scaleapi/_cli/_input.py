@@ -148,6 +148,13 @@ def derive_unique_id(namespace: str, task_type: str, line: int, params: dict[str
     return f"{namespace[:MAX_NAMESPACE_IN_ID]}:{line}:{digest}"
 
 
+def with_defaults(line: Line, defaults: dict[str, Any]) -> Line:
+    """The line with params it does not set itself (``--project``, ``--batch``) added."""
+    if line.params is None or not defaults:
+        return line
+    return Line(line.number, params={**defaults, **line.params})
+
+
 def with_unique_id(line: Line, namespace: str, task_type: str) -> Line:
     """The line with its own unique_id, or a derived one; a bad unique_id fails the line."""
     if line.params is None:

@@ -255,17 +255,21 @@ def operation_command(
     as typed options (and ``--param``), the answer printed as JSON."""
     op = OPERATIONS[op_name]
     the_shape = shape(op)
+    required = [arg for arg in the_shape.leading if arg.required]
+    # An optional leading parameter (cancel_task's clear_unique_id) reads better as an
+    # option; the method takes it by keyword as well.
+    optional = {arg.name: arg.hint for arg in the_shape.leading if not arg.required}
+    types = {**optional, **the_shape.keywords}
     options: list[click.Parameter] = [
-        option(param, hint) for param, hint in the_shape.keywords.items() if param not in _RESERVED
+        option(param, hint) for param, hint in types.items() if param not in _RESERVED
     ]
 
     @pass_state
     def run(state: State, /, output_format: str, assigned: tuple[str, ...], **given: Any) -> int:
-        leading = tuple(given.pop(arg.name) for arg in the_shape.leading)
+        leading = tuple(given.pop(arg.name) for arg in required)
         keywords = {key: value for key, value in given.items() if value is not None}
-        keywords.update(assigned_params(assigned, the_shape.keywords))
-        answer = call_operation(state, op, tuple(v for v in leading if v is not None), keywords)
-        _render.show(answer, output_format)
+        keywords.update(assigned_params(assigned, types))
+        _render.show(call_operation(state, op, leading, keywords), output_format)
         return EXIT_OK
 
     return click.Command(
@@ -273,7 +277,7 @@ def operation_command(
         context_settings=CONTEXT,
         callback=run,
         params=[
-            *(_argument(arg) for arg in the_shape.leading),
+            *(_argument(arg) for arg in required),
             *options,
             param_option(),
             _render.format_option(),
@@ -342,3 +346,17 @@ def call(
     keywords = assigned_params(assigned, the_shape.keywords)
     _render.show(call_operation(state, op, leading, keywords), output_format)
     return EXIT_OK
+
+
+def group(
+    name: str, help_text: str, commands: tuple[tuple[str, str, str, str], ...]
+) -> click.Group | None:
+    """A group of operation commands, (name, operation, summary, examples) each; only the
+    operations the spec has are there, and no group at all when it has none of them."""
+    found = [entry for entry in commands if entry[1] in OPERATIONS]
+    if not found:
+        return None
+    result = click.Group(name, help=help_text, context_settings=CONTEXT)
+    for sub, op_name, summary, examples in found:
+        result.add_command(operation_command(op_name, sub, summary=summary, examples=examples))
+    return result
