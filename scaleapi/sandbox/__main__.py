@@ -12,23 +12,15 @@ import contextlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import cast
 
-from ._config import FAULT_KINDS, SandboxOptions, Settings
+from ._config import OptionError, Settings, check_exposure, option_fields
 
 __all__ = ["main"]
 
 
-def _faults(text: str) -> tuple[str, ...]:
-    kinds = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [kind for kind in kinds if kind not in FAULT_KINDS]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown fault kind {unknown[0]!r}; choose among {','.join(FAULT_KINDS)}"
-        )
-    return kinds
-
-
 def _parser(prog: str) -> argparse.ArgumentParser:
+    """The server's own flags, then one flag per sandbox option (from `Settings`)."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description="A local, stateful Scale task API server that speaks the SDK's spec.",
@@ -38,64 +30,33 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         "--port", type=int, default=8080, help="port to listen on; 0 picks a free one [%(default)s]"
     )
     parser.add_argument(
-        "--db", help="SQLite file for the tasks (kept across restarts); in memory if omitted"
-    )
-    parser.add_argument(
-        "--complete-after",
-        type=float,
-        metavar="SECONDS",
-        help="complete tasks of live_ keys this long after creation (default: only via /admin)",
-    )
-    parser.add_argument(
-        "--callback-auth-key",
-        metavar="KEY",
-        help="scale-callback-auth header value (generated if omitted)",
-    )
-    parser.add_argument(
-        "--latency-ms",
-        type=float,
-        default=0.0,
-        metavar="N",
-        help="wait N ms before answering each /v1 request",
-    )
-    parser.add_argument(
-        "--fault-rate",
-        type=float,
-        default=0.0,
-        metavar="F",
-        help="fraction of /v1 requests that get a fault [0]",
-    )
-    parser.add_argument(
-        "--faults",
-        type=_faults,
-        default=FAULT_KINDS,
-        metavar="KINDS",
-        help=f"fault kinds to inject, comma-separated [{','.join(FAULT_KINDS)}]",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the fault sequence [0]")
-    parser.add_argument(
-        "--retry-after", default="1", metavar="VALUE", help="Retry-After of injected 429s [1]"
-    )
-    parser.add_argument(
-        "--callback-attempts", type=int, default=4, metavar="N", help="tries per callback [4]"
-    )
-    parser.add_argument(
-        "--callback-backoff",
-        type=float,
-        default=0.5,
-        metavar="SECONDS",
-        help="first wait between callback tries, doubling [0.5]",
-    )
-    parser.add_argument(
-        "--spec", metavar="PATH", help="serve another OpenAPI file, e.g. a draft of the spec"
-    )
-    parser.add_argument(
         "--log-level",
         default="warning",
         choices=["critical", "error", "warning", "info", "debug"],
         help="uvicorn log level [warning]",
     )
     parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
+    options = parser.add_argument_group(
+        "sandbox options (* also at run time: GET and POST /admin/config)"
+    )
+    for field in option_fields():
+        help_text: str = ("* " if field.metadata["runtime"] else "") + field.metadata["help"]
+        default = field.default
+        if default is not None and field.repr:
+            shown = (
+                ",".join(map(str, cast("tuple[object, ...]", default)))
+                if isinstance(default, tuple)
+                else default
+            )
+            help_text += f" [{shown}]"
+        options.add_argument(
+            "--" + field.name.replace("_", "-"),
+            dest=field.name,
+            type=field.metadata["parse"],
+            default=argparse.SUPPRESS,  # the default is Settings'
+            metavar=field.metadata["metavar"] or "N",
+            help=help_text,
+        )
     return parser
 
 
@@ -123,7 +84,8 @@ async def _serve(arguments: argparse.Namespace, settings: Settings) -> None:
         if server.started:
             root = root_url(sock)
             print(root + app.state.engine.spec.base_path, flush=True)
-            print(f"scaleapi.sandbox: admin routes at {root}/admin", file=sys.stderr)
+            needs = " (Authorization: Bearer TOKEN)" if settings.admin_token_required else ""
+            print(f"scaleapi.sandbox: admin routes at {root}/admin{needs}", file=sys.stderr)
             print(
                 f"scaleapi.sandbox: callback auth key {settings.callback_auth_key}",
                 file=sys.stderr,
@@ -137,25 +99,15 @@ async def _serve(arguments: argparse.Namespace, settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m scaleapi.sandbox") -> int:
     """Run the sandbox until Ctrl-C or SIGTERM; ``prog`` names the command in ``--help``."""
-    arguments = _parser(prog).parse_args(argv)
-    options: SandboxOptions = {
-        "db": arguments.db,
-        "complete_after": arguments.complete_after,
-        "callback_auth_key": arguments.callback_auth_key,
-        "latency_ms": arguments.latency_ms,
-        "fault_rate": arguments.fault_rate,
-        "faults": arguments.faults,
-        "seed": arguments.seed,
-        "retry_after": arguments.retry_after,
-        "callback_attempts": arguments.callback_attempts,
-        "callback_backoff": arguments.callback_backoff,
-        "spec": arguments.spec,
-    }
+    parser = _parser(prog)
+    arguments = parser.parse_args(argv)
+    server = {"host", "port", "log_level", "access_log"}
+    given = {name: value for name, value in vars(arguments).items() if name not in server}
     try:
-        settings = Settings.from_options(options)
-    except ValueError as exc:
-        print(f"scaleapi.sandbox: {exc}", file=sys.stderr)
-        return 2
+        settings = Settings.from_options(given)
+        check_exposure(arguments.host, settings)
+    except OptionError as exc:
+        parser.error(f"argument --{exc.name.replace('_', '-')}: {exc.reason}")
     try:
         asyncio.run(_serve(arguments, settings))
     except KeyboardInterrupt:  # a signal that came before the handlers were installed

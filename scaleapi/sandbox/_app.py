@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import ipaddress
 import json
 import logging
 import math
@@ -17,9 +19,22 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from ._config import Settings
+from ._config import (
+    ADMIN_TOKEN_OFF,
+    OptionError,
+    Settings,
+    is_loopback_host,
+    runtime_options,
+)
 from ._engine import Account, ApiError, Engine
-from ._spec import ApiSpec, InvalidRequest, Operation, api_spec_from, as_object
+from ._spec import (
+    SERVER_DEFAULT,
+    ApiSpec,
+    InvalidRequest,
+    Operation,
+    api_spec_from,
+    as_object,
+)
 from ._store import Store
 
 __all__ = ["TRANSPORT_SCOPE_KEY", "build_app"]
@@ -29,6 +44,7 @@ logger = logging.getLogger("scaleapi.sandbox")
 TRANSPORT_SCOPE_KEY = "scaleapi.sandbox.transport"
 """Key, in `scope["extensions"]`, of the asyncio transport (set by the sandbox's server)."""
 MAX_BODY_BYTES = 8 * 1024 * 1024
+"""Largest request body read; a bigger one gets a JSON 413."""
 _SWEEP_INTERVAL = 0.25
 _JSON = "application/json"
 _FAULT_MESSAGES = {
@@ -47,6 +63,21 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 def _json(value: object, status: int = 200) -> Response:
     return Response(json.dumps(value).encode(), status_code=status, media_type=_JSON)
+
+
+async def _read_body(request: Request) -> bytes:
+    """The request body, at most MAX_BODY_BYTES of it (else a 413, before reading more)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _finite_float(text: str) -> float:
@@ -140,11 +171,11 @@ class _Api:
         self, operation: Operation, handler: Handler
     ) -> Callable[[Request], Awaitable[Response]]:
         engine = self.engine
-        settings = engine.settings
         is_create = operation.is_create
 
         async def handle(request: Request) -> Response:
             engine.requests += 1
+            settings = engine.settings
             if settings.latency_ms:
                 await asyncio.sleep(settings.latency_ms / 1000)
             fault = engine.faults.draw(is_create=is_create)
@@ -178,7 +209,7 @@ class _Api:
 
         async def create(request: Request, account: Account) -> Response:
             _check_query(operation, request)
-            data = _parse_json(await request.body())
+            data = _parse_json(await _read_body(request))
             if validate is not None:
                 validate(data)
             fields = as_object(data)
@@ -202,7 +233,7 @@ class _Api:
 
         async def cancel(request: Request, account: Account) -> Response:
             _check_query(operation, request)
-            raw = await request.body()
+            raw = await _read_body(request)
             if raw.strip():
                 data = _parse_json(raw)
                 if validate is not None:
@@ -213,9 +244,16 @@ class _Api:
         return cancel
 
     def _list(self, operation: Operation) -> Handler:
+        defaults = operation.query_defaults
+        if not isinstance(defaults.get("limit"), int):
+            raise ValueError(
+                f"{operation.operation_id}: the spec must state the page size as an integer"
+                f" `{SERVER_DEFAULT}` of its `limit` parameter"
+            )
+
         async def list_tasks(request: Request, account: Account) -> Response:
             query = operation.parse_query(_query_pairs(request))
-            return Response(self.engine.list(account, query), media_type=_JSON)
+            return Response(self.engine.list(account, query, defaults), media_type=_JSON)
 
         return list_tasks
 
@@ -236,23 +274,37 @@ def _check_query(operation: Operation, request: Request) -> None:
 
 
 class _Admin:
-    """`/admin`: inspect and steer the sandbox (no authentication; loopback only)."""
+    """`/admin`: inspect and steer the sandbox; see `_admin_refusal` for who may."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def routes(self) -> list[BaseRoute]:
+        guard = self._guarded
         return [
-            Route("/admin/health", self.health, methods=["GET"]),
-            Route("/admin/stats", self.stats, methods=["GET"]),
-            Route("/admin/reset", self.reset, methods=["POST"]),
-            Route("/admin/config", self.get_config, methods=["GET"]),
-            Route("/admin/config", self.set_config, methods=["POST", "PATCH"]),
-            Route("/admin/callbacks", self.callbacks, methods=["GET"]),
-            Route("/admin/tasks/{task_id}", self.task, methods=["GET"]),
-            Route("/admin/tasks/{task_id}/complete", self.complete, methods=["POST"]),
-            Route("/admin/tasks/{task_id}/fail", self.fail, methods=["POST"]),
+            Route("/admin/health", guard(self.health, token=False), methods=["GET"]),
+            Route("/admin/stats", guard(self.stats), methods=["GET"]),
+            Route("/admin/reset", guard(self.reset), methods=["POST"]),
+            Route("/admin/config", guard(self.get_config), methods=["GET"]),
+            Route("/admin/config", guard(self.set_config), methods=["POST", "PATCH"]),
+            Route("/admin/callbacks", guard(self.callbacks), methods=["GET"]),
+            Route("/admin/tasks/{task_id}", guard(self.task), methods=["GET"]),
+            Route("/admin/tasks/{task_id}/complete", guard(self.complete), methods=["POST"]),
+            Route("/admin/tasks/{task_id}/fail", guard(self.fail), methods=["POST"]),
         ]
+
+    def _guarded(
+        self, endpoint: Callable[[Request], Awaitable[Response]], *, token: bool = True
+    ) -> Callable[[Request], Awaitable[Response]]:
+        engine = self.engine
+
+        async def guarded(request: Request) -> Response:
+            refusal = _admin_refusal(request, engine.settings, check_token=token)
+            if refusal is not None:
+                return refusal
+            return await endpoint(request)
+
+        return guarded
 
     async def health(self, request: Request) -> Response:
         return _json({"status": "ok"})
@@ -264,56 +316,25 @@ class _Admin:
         self.engine.reset()
         return _json({"status": "ok"})
 
-    def _config(self) -> dict[str, Any]:
-        settings = self.engine.settings
-        return {
-            "latency_ms": settings.latency_ms,
-            "fault_rate": settings.fault_rate,
-            "faults": list(settings.faults),
-            "seed": settings.seed,
-            "retry_after": settings.retry_after,
-            "complete_after": settings.complete_after,
-            "callback_attempts": settings.callback_attempts,
-            "callback_backoff": settings.callback_backoff,
-            "callback_timeout": settings.callback_timeout,
-        }
-
     async def get_config(self, request: Request) -> Response:
-        return _json(self._config())
+        return _json(self.engine.settings.runtime_values())
 
     async def set_config(self, request: Request) -> Response:
         """Change run-time settings; giving any fault setting restarts the fault sequence."""
         changes = await _admin_body(request)
-        settings = self.engine.settings
-        known = set(self._config())
-        unknown = sorted(set(changes) - known)
+        unknown = sorted(set(changes) - set(runtime_options()))
         if unknown:
             return _error(400, f"Unknown parameter: {unknown[0]}")
-        before = self._config()
         try:
-            for name, value in changes.items():
-                if name == "faults":
-                    if isinstance(value, str):
-                        value = [part for part in value.split(",") if part]
-                    settings.faults = tuple(str(kind) for kind in value)
-                elif name == "retry_after":
-                    settings.retry_after = str(value)
-                elif name == "complete_after":
-                    settings.complete_after = None if value is None else float(value)
-                elif name in ("callback_attempts", "seed"):
-                    setattr(settings, name, int(value))
-                else:
-                    setattr(settings, name, float(value))
-            settings.check()
-        except (TypeError, ValueError) as exc:
-            for name, value in before.items():  # leave the settings as they were
-                setattr(settings, name, tuple(value) if name == "faults" else value)
-            return _error(400, f"Invalid configuration: {exc}")
+            settings = self.engine.settings.changed(changes)
+        except OptionError as exc:
+            return _error(400, f"Invalid parameter {exc.name}: {exc.reason}")
+        self.engine.settings = settings
         if {"fault_rate", "faults", "seed"} & set(changes):
             self.engine.faults.configure(
                 rate=settings.fault_rate, kinds=settings.faults, seed=settings.seed
             )
-        return _json(self._config())
+        return _json(settings.runtime_values())
 
     async def callbacks(self, request: Request) -> Response:
         task_id = request.query_params.get("task_id")
@@ -350,8 +371,75 @@ class _Admin:
         return _json(task)
 
 
+def _host_name(authority: str) -> str:
+    """The host of a `Host` header (`[::1]:8080` gives `::1`), lower case."""
+    if authority.startswith("["):
+        return authority[1 : authority.find("]")].lower()
+    return authority.rpartition(":")[0].lower() if ":" in authority else authority.lower()
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _admin_refusal(request: Request, settings: Settings, *, check_token: bool) -> Response | None:
+    """Why an admin request is refused (a 401 or 403 answer), or None to serve it.
+
+    - A request from a web page is refused: its `Origin` (or `Sec-Fetch-Site`) says it
+      comes from another site, and nothing the sandbox serves makes admin requests.
+    - With a token (`admin_token`), the request must carry it as `Authorization: Bearer`.
+    - Without one, only requests that came in on a loopback address and name a loopback
+      host (`localhost`, `127.0.0.1`, `[::1]`) are served: a DNS-rebinding page, whose
+      `Host` is its own name, is refused. With the token explicitly off, any IP address
+      or `localhost` is a valid `Host`, never a DNS name.
+    """
+    headers = request.headers
+    host = headers.get("host", "")
+    origin = headers.get("origin")
+    if origin is not None and origin not in (f"http://{host}", f"https://{host}"):
+        return _error(403, f"Admin requests from web pages are refused (Origin {origin[:100]}).")
+    site = headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return _error(
+            403, f"Admin requests from web pages are refused (Sec-Fetch-Site {site[:40]})."
+        )
+    token = settings.admin_token_required
+    if token is not None:
+        if not check_token:
+            return None
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            return None
+        return _error(
+            401,
+            "The admin routes need the sandbox's admin token (Authorization: Bearer ...).",
+            {"WWW-Authenticate": 'Bearer realm="scaleapi sandbox admin"'},
+        )
+    name = _host_name(host)
+    if settings.admin_token == ADMIN_TOKEN_OFF:
+        if name == "localhost" or _is_ip_literal(name):
+            return None
+        return _error(403, f"Admin requests must name the sandbox by address, not {name[:100]!r}.")
+    server = request.scope.get("server")
+    if server is not None and not is_loopback_host(str(server[0])):
+        return _error(
+            403,
+            "Admin requests on a non-loopback address need a token: start the sandbox"
+            " with --admin-token.",
+        )
+    if not is_loopback_host(name):
+        return _error(403, f"Admin requests must name a loopback host, not {name[:100]!r}.")
+    return None
+
+
 async def _admin_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    raw = await _read_body(request)
     if not raw.strip():
         return {}
     data = as_object(_parse_json(raw))
@@ -400,7 +488,6 @@ def build_app(settings: Settings) -> Starlette:
             Exception: _server_error,
         },
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.engine = engine
     return app

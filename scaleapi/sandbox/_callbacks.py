@@ -24,6 +24,8 @@ logger = logging.getLogger("scaleapi.sandbox")
 MAX_RECORDED_DELIVERIES = 10_000
 """Deliveries kept for `GET /admin/callbacks`; the oldest are forgotten first."""
 AUTH_HEADER = "scale-callback-auth"
+MAX_REPLY_BYTES = 64 * 1024
+"""Bytes of a receiver's reply body read (then dropped); the rest is never read."""
 
 
 def is_loopback_url(url: str) -> tuple[bool, str]:
@@ -116,26 +118,49 @@ class CallbackDispatcher:
         attempts = self._attempts()
         for attempt in range(attempts):
             record["attempts"] = attempt + 1
-            try:
-                answer = await self._client.post(
-                    record["url"], content=body, headers=headers, timeout=self._timeout()
-                )
-            except httpx.HTTPError as exc:
-                record["last_error"] = (
-                    f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                )
-            else:
-                record["last_status_code"] = answer.status_code
-                if 200 <= answer.status_code < 300:
+            status, error = await self._attempt(self._client, record["url"], body, headers)
+            if status is not None:
+                record["last_status_code"] = status
+                if 200 <= status < 300:
                     record["status"] = "delivered"
                     record["last_error"] = None
                     self._on_delivered(str(record["task_id"]))
                     return
-                record["last_error"] = f"answered {answer.status_code}"
+                error = f"answered {status}"
+            record["last_error"] = error
             if attempt + 1 < attempts:
                 await asyncio.sleep(self._backoff() * 2**attempt)
         record["status"] = "failed"
         logger.info("callback for task %s failed: %s", record["task_id"], record["last_error"])
+
+    async def _attempt(
+        self, client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int | None, str | None]:
+        """One POST, all of it (connecting, sending, the reply) within the timeout:
+        (status code or None, what went wrong). At most MAX_REPLY_BYTES of the reply are
+        read, undecoded, and dropped."""
+        import httpx
+
+        timeout = self._timeout()
+        status: int | None = None
+        try:
+            async with (
+                asyncio.timeout(timeout),
+                client.stream("POST", url, content=body, headers=headers, timeout=timeout) as reply,
+            ):
+                status = reply.status_code
+                received = 0
+                async for chunk in reply.aiter_raw():
+                    received += len(chunk)
+                    if received >= MAX_REPLY_BYTES:
+                        break
+        except TimeoutError:
+            if status is None:
+                return None, f"no answer within {timeout:g} s"
+        except httpx.HTTPError as exc:
+            if status is None:
+                return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return status, None
 
     async def aclose(self) -> None:
         """Stop pending deliveries and close the HTTP client."""

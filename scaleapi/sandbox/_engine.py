@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._callbacks import CallbackDispatcher
-from ._config import DEFAULT_LIST_LIMIT, DEFAULT_URGENCY, SERVER_DEFAULTS, Settings
+from ._config import Settings
 from ._faults import FaultInjector
-from ._spec import ApiSpec, InvalidRequest, as_object
+from ._spec import ApiSpec, CreateDefaults, InvalidRequest, as_object
 from ._store import DuplicateUniqueId, ListFilters, Store, StoredTask
 from ._times import format_ms, now_ms, parse_iso8601_ms
 from ._workers import placeholder_response
@@ -26,6 +26,8 @@ __all__ = ["Account", "ApiError", "Engine"]
 KEY_PREFIXES = ("live_", "test_")
 _MAX_CACHED_ACCOUNTS = 4096
 _TOKEN_RE = re.compile(r"c1\.(\d{1,16})\.(\d{1,19})\.(\d{1,10})")
+_MAX_SQL_INTEGER = 2**63 - 1
+_NO_DEFAULTS = CreateDefaults(top={}, params={})
 
 # The order of a task's fields on the wire; fields the spec gains later go at the end.
 _FIELD_ORDER = (
@@ -105,7 +107,10 @@ def decode_token(token: str) -> tuple[int, int, int] | int | None:
     match = _TOKEN_RE.fullmatch(raw)
     if match is None:
         return None
-    return int(match[1]), int(match[2]), int(match[3])
+    created_ms, seq, offset = int(match[1]), int(match[2]), int(match[3])
+    if seq > _MAX_SQL_INTEGER:  # 19 digits can exceed SQLite's integers; ours never do
+        return None
+    return created_ms, seq, offset
 
 
 class Engine:
@@ -165,8 +170,9 @@ class Engine:
         created = now_ms()
         task_id = _new_task_id()
         top = self.spec.top_level_fields
+        defaults = self.spec.create_defaults.get(task_type, _NO_DEFAULTS)
         params = {name: value for name, value in data.items() if name not in top}
-        for name, value in SERVER_DEFAULTS.get(task_type, {}).items():
+        for name, value in defaults.params.items():
             params.setdefault(name, value)
         task: dict[str, Any] = {
             "task_id": task_id,
@@ -177,7 +183,6 @@ class Engine:
         for name in ("callback_url", "instruction"):
             if name in data:
                 task[name] = data[name]
-        task["urgency"] = data.get("urgency", DEFAULT_URGENCY)
         task["params"] = params
         task["metadata"] = data.get("metadata", {})
         task["callback_succeeded"] = False
@@ -185,6 +190,8 @@ class Engine:
         for name, value in data.items():  # top-level create fields the spec adds later
             if name in top and name not in task:
                 task[name] = value
+        for name, value in defaults.top.items():
+            task.setdefault(name, value)
         task = _ordered(task)
         answer = _dumps(task)
         stored, status = answer, "pending"
@@ -234,8 +241,11 @@ class Engine:
         refusal = _CANCEL_REFUSALS.get(row.status, f"is {row.status}")
         raise ApiError(400, f"Task {task_id} {refusal} and cannot be canceled.")
 
-    def list(self, account: Account, query: Mapping[str, object]) -> bytes:
-        """One page of the account's tasks as JSON (query validated by the spec)."""
+    def list(
+        self, account: Account, query: Mapping[str, object], defaults: Mapping[str, object]
+    ) -> bytes:
+        """One page of the account's tasks as JSON (query validated by the spec; `defaults`
+        are the spec's `x-server-default`s of its parameters, `limit` among them)."""
         self.complete_due()
         start = self._time_filter(query, "start_time")
         end = self._time_filter(query, "end_time")
@@ -246,8 +256,8 @@ class Engine:
             type=_str_or_none(query.get("type")),
             unique_id=_str_or_none(query.get("unique_id")),
         )
-        limit = _int_or(query.get("limit"), DEFAULT_LIST_LIMIT)
-        offset = _int_or(query.get("offset"), 0)
+        limit = _int_or(query.get("limit"), _int_or(defaults.get("limit"), 0))
+        offset = _int_or(query.get("offset"), _int_or(defaults.get("offset"), 0))
         after: tuple[int, int] | None = None
         token = query.get("next_token")
         if isinstance(token, str):

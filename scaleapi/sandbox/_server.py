@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 from urllib.parse import quote
 
-from ._config import SandboxOptions, Settings
+from ._config import SandboxOptions, Settings, check_exposure
 
 if TYPE_CHECKING:
     import uvicorn
@@ -184,6 +184,7 @@ class Sandbox:
         **options: Unpack[SandboxOptions],
     ) -> None:
         self._settings = Settings.from_options(options)
+        check_exposure(host, self._settings)
         self.host = host
         self.port = port
         self.log_level = log_level
@@ -292,13 +293,12 @@ class Sandbox:
         import httpx
 
         content = None if body is None else json.dumps(body).encode()
+        headers = {"content-type": "application/json"}
+        token = self._settings.admin_token_required
+        if token is not None:
+            headers["authorization"] = f"Bearer {token}"
         with httpx.Client(trust_env=False, timeout=30) as client:
-            answer = client.request(
-                method,
-                self.admin_url + path,
-                content=content,
-                headers={"content-type": "application/json"},
-            )
+            answer = client.request(method, self.admin_url + path, content=content, headers=headers)
         if answer.status_code >= 400:
             raise SandboxError(answer.status_code, answer.json().get("error", answer.text))
         return answer.json()
@@ -328,8 +328,7 @@ class Sandbox:
         return result
 
     def configure(self, **changes: Any) -> dict[str, Any]:
-        """Change run-time settings (latency_ms, fault_rate, faults, seed, retry_after,
-        complete_after, callback_attempts, callback_backoff, callback_timeout)."""
+        """Change run-time settings (`GET /admin/config` lists them); the new ones."""
         result: dict[str, Any] = self._admin("POST", "/config", changes)
         return result
 

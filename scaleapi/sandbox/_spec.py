@@ -2,7 +2,7 @@
 
 Nothing here knows a field name: the operations, their request bodies and query
 parameters, the task types and which create fields stay at the top of a task (the rest
-go to `params`) are all read from `scaleapi/_generated/scaleapi.yaml`. Adding a property
+go to `params`) are all read from the spec shipped as `scaleapi/openapi.yaml`. Adding a property
 to the spec changes what the sandbox accepts without a change here.
 """
 
@@ -21,6 +21,7 @@ from ._times import is_iso8601
 
 __all__ = [
     "ApiSpec",
+    "CreateDefaults",
     "InvalidRequest",
     "Operation",
     "TaskTypeInfo",
@@ -29,6 +30,8 @@ __all__ = [
     "load_api_spec",
 ]
 
+SERVER_DEFAULT = "x-server-default"
+"""The spec's extension stating the value a server uses when a field is left out."""
 SPEC_PACKAGE = "scaleapi"
 SPEC_RESOURCE = "openapi.yaml"
 
@@ -70,6 +73,16 @@ class TaskTypeInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CreateDefaults:
+    """What the server fills into a new task when the create request leaves it out."""
+
+    top: Mapping[str, object]
+    """Fields of the task itself (such as `urgency`)."""
+    params: Mapping[str, object]
+    """Fields of its `params` (such as `allow_multiple`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     """One operation of the spec, with its validators compiled."""
 
@@ -87,6 +100,8 @@ class Operation:
     """Per query parameter: turns the string from the URL into the schema's type."""
     rejects_invalid: bool
     """Whether the spec documents a 400 answer (then unknown query parameters get one)."""
+    query_defaults: Mapping[str, object]
+    """`x-server-default` of each query parameter that states one."""
 
     @property
     def is_create(self) -> bool:
@@ -181,6 +196,7 @@ class ApiSpec:
         self.operations: list[Operation] = []
         self.task_types: dict[str, TaskTypeInfo] = {}
         top_level: set[str] = set()
+        create_defaults: dict[str, dict[str, object]] = {}
         for path, item in cast("Mapping[str, Any]", document.get("paths", {})).items():
             item = self.resolve(item)
             shared = list(item.get("parameters", []))
@@ -198,6 +214,7 @@ class ApiSpec:
                         task_type,
                         TaskTypeInfo(task_type, self.resolve(response) if response else None),
                     )
+                    create_defaults[task_type] = self._body_defaults(operation)
                 else:
                     task_type = None
                 self.operations.append(
@@ -205,6 +222,14 @@ class ApiSpec:
                 )
         self.top_level_fields: frozenset[str] = frozenset(top_level)
         """Create fields that stay at the top of the task; the others go to `params`."""
+        self.create_defaults: dict[str, CreateDefaults] = {
+            task_type: CreateDefaults(
+                top={k: v for k, v in found.items() if k in top_level},
+                params={k: v for k, v in found.items() if k not in top_level},
+            )
+            for task_type, found in create_defaults.items()
+        }
+        """Per task type, the `x-server-default`s of its create body's properties."""
 
     # -- reading the document -------------------------------------------------------
     def resolve(self, node: Any) -> Any:
@@ -232,6 +257,36 @@ class ApiSpec:
         for part in schema.get("allOf", []):
             found.update(self.properties_of(part))
         found.update(schema.get("properties", {}))
+        return found
+
+    def server_default(self, schema: Any) -> tuple[bool, object]:
+        """(True, value) when `schema` states an `x-server-default` (on itself, its `$ref`
+        target or an `allOf` part), else (False, None)."""
+        for _ in range(64):  # through $ref chains, with a bound
+            node = as_object(schema)
+            if node is None:
+                return False, None
+            if SERVER_DEFAULT in node:
+                return True, node[SERVER_DEFAULT]
+            for part in node.get("allOf", []):
+                found = self.server_default(part)
+                if found[0]:
+                    return found
+            if "$ref" not in node:
+                return False, None
+            schema = self.resolve({"$ref": node["$ref"]})
+        return False, None
+
+    def _body_defaults(self, operation: Mapping[str, Any]) -> dict[str, object]:
+        """The `x-server-default` of each property of an operation's JSON body."""
+        body = as_object(self.resolve(operation.get("requestBody"))) or {}
+        content = as_object(body.get("content")) or {}
+        media = as_object(content.get("application/json")) or {}
+        found: dict[str, object] = {}
+        for name, schema in self.properties_of(media.get("schema")).items():
+            stated, value = self.server_default(schema)
+            if stated:
+                found[name] = value
         return found
 
     def _const_of(self, schema: Any) -> str | None:
@@ -293,12 +348,18 @@ class ApiSpec:
         query_schemas: dict[str, Any] = {}
         required: list[str] = []
         coercers: dict[str, Callable[[str], object]] = {}
+        query_defaults: dict[str, object] = {}
         for raw in [*shared, *operation.get("parameters", [])]:
             parameter = self.resolve(raw)
             if parameter.get("in") != "query":
                 continue
             name = str(parameter["name"])
             schema = parameter.get("schema", {})
+            stated, value = self.server_default(parameter)
+            if not stated:
+                stated, value = self.server_default(schema)
+            if stated:
+                query_defaults[name] = value
             query_schemas[name] = schema
             if parameter.get("required"):
                 required.append(name)
@@ -325,6 +386,7 @@ class ApiSpec:
             query_validator=query_validator,
             query_coercers=coercers,
             rejects_invalid="400" in cast("Mapping[str, Any]", operation.get("responses", {})),
+            query_defaults=query_defaults,
         )
 
     def response_validator(self, task_type: str) -> Validator | None:

@@ -4,45 +4,14 @@ survives a restart."""
 from __future__ import annotations
 
 import os
-import re
-import selectors
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_helpers import PAYLOADS, REPO_ROOT, make_client
-
-
-@contextmanager
-def running(*arguments: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """The sandbox in a subprocess; yields it and the base URL it printed."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scaleapi.sandbox", "--port", "0", *arguments],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-    )
-    try:
-        assert process.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            if not selector.select(timeout=30):
-                raise AssertionError("the sandbox printed nothing in 30 s")
-        line = process.stdout.readline().strip()
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", line), line
-        yield process, line
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+from sandbox_helpers import PAYLOADS, REPO_ROOT, make_client, running
 
 
 def stop(process: subprocess.Popen[str], signum: int) -> tuple[str, str]:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import select
+import socket
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sandbox_helpers import PAYLOADS, basic, make_client
 
 Conforms = Callable[[str, Any], None]
@@ -294,3 +300,101 @@ def test_unique_ids_with_unusual_characters(client: httpx.Client) -> None:
         assert first.json()["unique_id"] == unique_id
         again = client.post("/task/datacollection", content=body, headers=headers)
         assert again.status_code == 409
+
+
+def _token(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        _token(b"c1.1.9999999999999999999.0"),  # a seq beyond SQLite's integers
+        _token(b"c1.9999999999999999.9223372036854775808.9999999999"),
+        _token(b"c1.1.1.1.1"),
+        _token(b"c1.-1.1.1"),
+        _token(b"99999999999"),  # an offset of 11 digits
+        _token("c1.\u0661.1.1".encode()),  # digits, but not ASCII ones
+        _token(b"\xff\xfe"),
+        "",
+        "=",
+        "A" * 5000,
+        "%00",
+    ],
+)
+def test_every_bad_cursor_is_a_400(client: httpx.Client, conforms: Conforms, token: str) -> None:
+    answer = client.get("/tasks", params={"next_token": token})
+    assert_error(answer, 400, conforms, "Invalid parameter next_token")
+
+
+@given(token=st.text(max_size=80) | st.binary(max_size=60).map(_token))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_cursor_is_a_page_or_a_400(client: httpx.Client, token: str) -> None:
+    answer = client.get("/tasks", params={"next_token": token})
+    assert answer.status_code in (200, 400), (token, answer.text)
+    assert answer.headers["content-type"] == "application/json"
+    assert ("docs" in answer.json()) is (answer.status_code == 200)
+
+
+def _post_huge(url: str, *, sized: bool, key: str, total: int = 50 * 1024 * 1024) -> bytes:
+    """POST `total` bytes over a raw socket, reading the answer as soon as it comes (a
+    server may answer before the body is sent, then stop reading it); the raw answer."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    head = [
+        f"POST {parts.path} HTTP/1.1",
+        f"Host: {parts.hostname}:{parts.port}",
+        "Content-Type: application/json",
+        f"Authorization: {basic(key)}",
+        f"Content-Length: {total}" if sized else "Transfer-Encoding: chunked",
+    ]
+    piece = b" " * (1024 * 1024)
+    chunk = piece if sized else b"%x\r\n%s\r\n" % (len(piece), piece)
+    answer = b""
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        pending = memoryview(chunk * (total // len(piece)) + (b"" if sized else b"0\r\n\r\n"))
+        sock.setblocking(False)
+        while pending:
+            readable, writable, _ = select.select([sock], [sock], [], 30)
+            if readable or not writable:
+                break
+            try:
+                pending = pending[sock.send(pending[: 1 << 20]) :]
+            except BlockingIOError:
+                continue
+            except OSError:  # it answered and hung up between select() and send()
+                break
+        sock.setblocking(True)
+        while b"\r\n\r\n" not in answer or len(answer.partition(b"\r\n\r\n")[2]) < _length(answer):
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    return answer
+
+
+def _length(answer: bytes) -> int:
+    for line in answer.partition(b"\r\n\r\n")[0].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 1 << 62
+
+
+@pytest.mark.parametrize("sized", [True, False], ids=["content-length", "chunked"])
+@pytest.mark.parametrize("path", ["/task/categorization", "/task/x/cancel", "admin"])
+def test_a_50_mb_body_is_a_json_413(
+    scale_sandbox: Any, scale_test_key: str, conforms: Conforms, sized: bool, path: str
+) -> None:
+    url = scale_sandbox.admin_url + "/config" if path == "admin" else scale_sandbox.base_url + path
+    raw = _post_huge(url, sized=sized, key=scale_test_key)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), head
+    assert b"content-type: application/json" in head.lower()
+    error = json.loads(body)
+    conforms("Error", error)
+    assert error["status_code"] == 413
+    assert "larger than" in error["error"]

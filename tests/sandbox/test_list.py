@@ -207,3 +207,32 @@ def test_limit_defaults_to_100(live_client: httpx.Client) -> None:
     )
     rest = live_client.get("/tasks", params={"next_token": page["next_token"]}).json()
     assert (len(rest["docs"]), rest["offset"], rest["has_more"]) == (5, 100, False)
+
+
+def test_iso_times_read_by_the_standard_library() -> None:
+    from scaleapi.sandbox._times import parse_iso8601_ms
+
+    same_instant = [
+        "1970-01-01",
+        "1970-01-01T00:00:00Z",
+        "1970-01-01t00:00:00z",
+        "1970-01-01T00:00Z",
+        "1970-01-01T00:00:00",
+        "1970-01-01 00:00:00",
+        "1970-01-01T05:30:00+05:30",
+        "1970-01-01T05:30:00+0530",
+        "1970-01-01T05:30:00 05:30",  # an unencoded "+" in a query string
+        "1969-12-31T17:00:00-07:00",
+        "1970-01-01T00:00:00.0009Z",  # finer than a millisecond: truncated
+    ]
+    assert {text: parse_iso8601_ms(text) for text in same_instant} == dict.fromkeys(same_instant, 0)
+    assert parse_iso8601_ms("1970-01-01T00:00:01.5Z") == 1500
+    for bad in (
+        "yesterday",
+        "2020-13-01T00:00:00Z",
+        "2020-02-30",
+        "1970-01-01T25:00",
+        "",
+        "9" * 100,
+    ):
+        assert parse_iso8601_ms(bad) is None, bad

@@ -5,7 +5,7 @@ this file; both say why they exist. The same run from a shell (with a sandbox ru
 and SCALE_SANDBOX_TASK_IDS / SCALE_SANDBOX_NEXT_TOKEN set as below):
 
     cd tests/sandbox && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=. \\
-      schemathesis --config-file schemathesis.toml run ../../scaleapi/_generated/scaleapi.yaml \\
+      schemathesis --config-file schemathesis.toml run ../../scaleapi/openapi.yaml \\
       --url http://127.0.0.1:8080/v1 --checks all --mode positive --max-examples 100 \\
       --auth test_schemathesis: --seed 20241129
 """

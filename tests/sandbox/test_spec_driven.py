@@ -26,6 +26,20 @@ def _draft(document: dict[str, Any]) -> dict[str, Any]:
         "minimum": 1,
     }
     schemas["DatacollectionTaskCreate"]["required"].append("instruction")
+    # Server defaults changed, and a new one on a property reached through allOf and $ref.
+    schemas["Urgency"]["x-server-default"] = "week"
+    schemas["CategorizationTaskCreate"]["properties"]["allow_multiple"]["x-server-default"] = True
+    schemas["ReviewLevel"] = {
+        "type": "string",
+        "enum": ["light", "full"],
+        "x-server-default": "light",
+    }
+    schemas["CategorizationTaskCreate"]["properties"]["review"] = {
+        "allOf": [{"$ref": "#/components/schemas/ReviewLevel"}]
+    }
+    for parameter in draft["paths"]["/tasks"]["get"]["parameters"]:
+        if parameter.get("name") == "limit":
+            parameter["schema"]["x-server-default"] = 7
     # A new query parameter on the list.
     draft["paths"]["/tasks"]["get"]["parameters"].append(
         {"name": "project", "in": "query", "schema": {"type": "string", "maxLength": 10}}
@@ -141,3 +155,85 @@ def test_a_new_task_type(draft_client: httpx.Client, spec: dict[str, Any]) -> No
     )  # TaskType enum unchanged
     missing = draft_client.post("/task/segmentation", json={"attachment": "x"}).json()
     assert missing["error"] == "Missing parameter: labels"
+
+
+def test_server_defaults_come_from_the_spec(
+    client: httpx.Client, draft_client: httpx.Client, spec: dict[str, Any]
+) -> None:
+    request = {k: v for k, v in PAYLOADS["categorization"].items() if k not in ("allow_multiple",)}
+    served = client.post("/task/categorization", json=request).json()
+    drafted = draft_client.post("/task/categorization", json=request).json()
+    schemas = spec["components"]["schemas"]
+    stated = schemas["CategorizationTaskCreate"]["properties"]["allow_multiple"]
+    assert served["urgency"] == schemas["Urgency"]["x-server-default"]
+    assert served["params"]["allow_multiple"] is stated["x-server-default"]
+    assert "review" not in served["params"]
+    assert drafted["urgency"] == "week"
+    assert drafted["params"]["allow_multiple"] is True
+    assert drafted["params"]["review"] == "light"
+    given = draft_client.post(
+        "/task/categorization", json={**request, "urgency": "day", "review": "full"}
+    ).json()
+    assert (given["urgency"], given["params"]["review"]) == ("day", "full")
+    (limit,) = [p for p in spec["paths"]["/tasks"]["get"]["parameters"] if p.get("name") == "limit"]
+    assert client.get("/tasks").json()["limit"] == limit["schema"]["x-server-default"]
+    assert draft_client.get("/tasks").json()["limit"] == 7
+
+
+def test_defaults_of_a_body_composed_with_all_of() -> None:
+    from scaleapi.sandbox._spec import ApiSpec
+
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "paths": {
+            "/task/thing": {
+                "post": {
+                    "operationId": "createThingTask",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/New"}}
+                        }
+                    },
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "type": {"const": "thing"},
+                                            "urgency": {"type": "string"},
+                                        },
+                                    }
+                                }
+                            }
+                        }
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Common": {
+                    "type": "object",
+                    "properties": {"urgency": {"$ref": "#/components/schemas/Urgency"}},
+                },
+                "Urgency": {"type": "string", "x-server-default": "week"},
+                "New": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Common"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "size": {"type": "integer", "x-server-default": 3},
+                                "note": {"type": "string"},
+                            },
+                        },
+                    ]
+                },
+            }
+        },
+    }
+    defaults = ApiSpec(document).create_defaults["thing"]
+    assert dict(defaults.top) == {"urgency": "week"}
+    assert dict(defaults.params) == {"size": 3}
