@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 import scaleapi
+from scaleapi._generated.operations import LIST_TASKS
 from scaleapi.sandbox import Sandbox
 from scaleapi.types import CategorizationParams
 
@@ -527,6 +528,9 @@ def test_list_takes_every_filter_of_list_tasks(
     assert capped.returncode == 0, capped.stderr
     assert [t["task_id"] for t in jsonl(capped.stdout)] == [mine[2].id, mine[1].id]
 
+    # Every filter of the generated list_tasks is an option, by its API name.
     described = scaleapi_cli("list", "--help").stdout
-    for name in ("--start-time", "--end-time", "--status", "--type", "--unique-id"):
-        assert name in described
+    filters = LIST_TASKS.query - {"limit", "offset", "next_token"}
+    assert {"start_time", "status", "type", "unique_id"} <= filters
+    for name in filters:
+        assert f"--{name.replace('_', '-')} " in described
