@@ -1,9 +1,10 @@
 """Commands made from the generated per-operation surface.
 
 Every operation of the spec is a method of the clients (``scaleapi/_generated/``): its path
-parameters lead, its query and body parameters are typed keywords. Here a method becomes
-a command: path parameters are arguments, each keyword an option typed by the generated
-TypedDict, ``--param NAME=VALUE`` reaches any of them, and the answer is printed as JSON.
+parameters (and those the spec marks ``x-scaleapi-positional``) lead, its query and body
+parameters are typed keywords. Here a method becomes a command: the leading parameters
+are arguments, each keyword an option typed by the generated TypedDict, ``--param
+NAME=VALUE`` reaches any of them, and the answer is printed as JSON.
 ``scaleapi call`` does this for every operation at run time; the named commands
 (``get``, ``cancel``, ``batches finalize``, ...) are the same thing with a friendlier name.
 """
@@ -41,7 +42,7 @@ def _evaluate(annotation: str) -> object:
     """A generated method's annotation (a string) as a type; ``object`` if unknown here."""
     namespace: dict[str, Any] = {**vars(typing), **vars(params)}
     try:
-        return typing.cast(object, eval(annotation, namespace))  # the generated method's own text
+        return typing.cast(object, eval(annotation, namespace))  # text of generated code
     except Exception:  # a type this module cannot name: read as JSON or text
         return object
 
@@ -202,12 +203,12 @@ def param_option() -> click.Option:
 
 
 def call_operation(
-    state: State, op: Operation, path_args: tuple[str, ...], keywords: Mapping[str, Any]
+    state: State, op: Operation, leading: tuple[Any, ...], keywords: Mapping[str, Any]
 ) -> Any:
     """Call the operation's method on a client made from the state; its answer."""
     with state.client() as client:
         method: Callable[..., Any] = getattr(client, op.name)
-        return method(*path_args, **keywords)
+        return method(*leading, **keywords)
 
 
 def assigned_params(pairs: tuple[str, ...], types: Mapping[str, object]) -> dict[str, Any]:
@@ -288,9 +289,11 @@ def operation_command(
 
 
 def _operations_table() -> str:
-    rows: list[str] = []
-    for name, op in OPERATIONS.items():
-        rows.append(f"  {name:<32} {op.method:<6} {op.path}  {shape(op).usage}".rstrip())
+    width = max(len(name) for name in OPERATIONS)
+    rows = [
+        f"  {name:<{width}}  {op.method:<6} {op.path}  {shape(op).usage}".rstrip()
+        for name, op in OPERATIONS.items()
+    ]
     return "\n".join(rows)
 
 
