@@ -35,18 +35,19 @@ def command_line() -> click.Group:
     from ._batches import batches
     from ._create import create
     from ._projects import projects
-    from ._root import cli
+    from ._root import root
     from ._sandbox import sandbox
     from ._surface import call
     from ._tasks import cancel, get, list_tasks
     from ._upload import upload
 
     # projects, batches and upload are there when the spec has their operations.
+    group = root()
     commands = (create, get, cancel, list_tasks, projects(), batches(), upload(), call, sandbox)
     for command in commands:
         if command is not None:
-            cli.add_command(command)
-    return cli
+            group.add_command(command)
+    return group
 
 
 def main(argv: list[str] | None = None, prog_name: str = "scaleapi") -> int:

@@ -28,7 +28,7 @@ from .._exceptions import ScaleException, ScaleUnauthorized
 from .._generated.operations import CREATE_PARAMS, CREATES, OPERATIONS
 from . import _input, _progress, _render, _values
 from ._input import Line
-from ._root import CONTEXT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, State, pass_state
+from ._root import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, State, context, pass_state
 
 if TYPE_CHECKING:
     from .._bulk import BulkResult
@@ -180,7 +180,7 @@ def summary(state: State, run: Run, interrupted: bool) -> int:
     return EXIT_OK
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(context_settings=context())
 @click.argument("task_type", metavar="TYPE", type=click.Choice(tuple(CREATES)))
 @click.option(
     "--file",

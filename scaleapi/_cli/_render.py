@@ -16,19 +16,24 @@ if TYPE_CHECKING:
     from .._task import Task
 
 _FORMAT_DECLS = ("--format", "output_format")
-_FORMAT_SETTINGS: dict[str, Any] = {
-    "type": click.Choice(["pretty", "json"]),
-    "default": "pretty",
-    "show_default": True,
-    "help": "pretty: indented JSON; json: the answer on one line, for scripts.",
-}
-FORMAT_OPTION = click.option(*_FORMAT_DECLS, **_FORMAT_SETTINGS)
+
+
+def _format_settings() -> dict[str, Any]:
+    return {
+        "type": click.Choice(["pretty", "json"]),
+        "default": "pretty",
+        "show_default": True,
+        "help": "pretty: indented JSON; json: the answer on one line, for scripts.",
+    }
+
+
+FORMAT_OPTION = click.option(*_FORMAT_DECLS, **_format_settings())
 """``--format pretty|json`` as a decorator."""
 
 
 def format_option() -> click.Option:
     """``--format pretty|json`` as a parameter of a command built at run time."""
-    return click.Option(list(_FORMAT_DECLS), **_FORMAT_SETTINGS)
+    return click.Option(list(_FORMAT_DECLS), **_format_settings())
 
 
 def to_json(value: Any) -> Any:

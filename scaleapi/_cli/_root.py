@@ -32,7 +32,10 @@ EXIT_USAGE: Final = 2
 EXIT_INTERRUPTED: Final = 130
 """Stopped by Ctrl-C (SIGINT), as shells report it."""
 
-CONTEXT: Final[dict[str, Any]] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+def context(**more: Any) -> dict[str, Any]:
+    """The context settings of every command (a new dict each time: nothing shared)."""
+    return {"help_option_names": ["-h", "--help"], "max_content_width": 100, **more}
 
 
 @dataclass
@@ -89,36 +92,41 @@ class ConfigError(click.ClickException):
         click.echo(f"scaleapi: error: {self.format_message()}", err=True)
 
 
-@click.group(context_settings=CONTEXT)
-@click.option(
-    "--api-key",
-    envvar=API_KEY_ENV,
-    show_envvar=True,
-    metavar="KEY",
-    help="Your API key (live_... or test_...). Prefer the environment variable: a command "
-    "line is visible to other users of the machine.",
-)
-@click.option(
-    "--base-url",
-    envvar=BASE_URL_ENV,
-    show_envvar=True,
-    metavar="URL",
-    help=f"The API's base URL [default: {DEFAULT_BASE_URL}].",
-)
-@click.version_option(__version__, "--version", prog_name="scaleapi")
-@pass_state
-def cli(state: State, api_key: str | None, base_url: str | None) -> None:
-    """Scale's task API from the command line.
+def root() -> click.Group:
+    """The ``scaleapi`` group, without its commands (a new one for every run)."""
 
-    \b
-    Examples:
-      export SCALE_API_KEY=live_...
-      scaleapi create categorization --file tasks.jsonl --out results.jsonl
-      scaleapi get 5774cc78b01249ab09f089dd
-      scaleapi list --status completed --since 2024-05-01
-      scaleapi list --all > every-task.jsonl
-      scaleapi call get_task 5774cc78b01249ab09f089dd
-      scaleapi sandbox --port 8080
-    """
-    state.api_key = api_key or None
-    state.base_url = base_url or None
+    @click.group(context_settings=context())
+    @click.option(
+        "--api-key",
+        envvar=API_KEY_ENV,
+        show_envvar=True,
+        metavar="KEY",
+        help="Your API key (live_... or test_...). Prefer the environment variable: a "
+        "command line is visible to other users of the machine.",
+    )
+    @click.option(
+        "--base-url",
+        envvar=BASE_URL_ENV,
+        show_envvar=True,
+        metavar="URL",
+        help=f"The API's base URL [default: {DEFAULT_BASE_URL}].",
+    )
+    @click.version_option(__version__, "--version", prog_name="scaleapi")
+    @pass_state
+    def scaleapi(state: State, api_key: str | None, base_url: str | None) -> None:
+        """Scale's task API from the command line.
+
+        \b
+        Examples:
+          export SCALE_API_KEY=live_...
+          scaleapi create categorization --file tasks.jsonl --out results.jsonl
+          scaleapi get 5774cc78b01249ab09f089dd
+          scaleapi list --status completed --since 2024-05-01
+          scaleapi list --all > every-task.jsonl
+          scaleapi call get_task 5774cc78b01249ab09f089dd
+          scaleapi sandbox --port 8080
+        """
+        state.api_key = api_key or None
+        state.base_url = base_url or None
+
+    return scaleapi

@@ -24,7 +24,7 @@ import click
 from .._generated import client_sync, params
 from .._generated.operations import ALIASES, OPERATIONS, Operation
 from . import _render, _values
-from ._root import CONTEXT, EXIT_OK, State, pass_state
+from ._root import EXIT_OK, State, context, pass_state
 
 _SKIPPED = frozenset({"self", "extra_body", "extra_query", "extra_headers"})
 _RESERVED = frozenset({"format", "param", "help"})
@@ -275,7 +275,7 @@ def operation_command(
 
     return click.Command(
         name,
-        context_settings=CONTEXT,
+        context_settings=context(),
         callback=run,
         params=[
             *(_argument(arg) for arg in required),
@@ -297,7 +297,7 @@ def _operations_table() -> str:
     return "\n".join(rows)
 
 
-@click.command(name="call", context_settings=CONTEXT)
+@click.command(name="call", context_settings=context())
 @click.argument("operation_name", metavar="OPERATION", required=False)
 @click.argument("texts", metavar="[ARGS]...", nargs=-1)
 @click.option(
@@ -359,7 +359,7 @@ def group(
     found = [entry for entry in commands if entry[1] in OPERATIONS]
     if not found:
         return None
-    result = click.Group(name, help=help_text, context_settings=CONTEXT)
+    result = click.Group(name, help=help_text, context_settings=context())
     for sub, op_name, summary, examples in found:
         result.add_command(operation_command(op_name, sub, summary=summary, examples=examples))
     return result

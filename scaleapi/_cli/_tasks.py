@@ -15,7 +15,7 @@ import click
 
 from .._generated.operations import LIST_TASKS
 from . import _render, _values
-from ._root import CONTEXT, EXIT_OK, State, pass_state
+from ._root import EXIT_OK, State, context, pass_state
 from ._surface import keyword_types, operation_command, option
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def _filter_options(command: click.Command) -> click.Command:
 
 
 @_filter_options
-@click.command(name="list", context_settings=CONTEXT)
+@click.command(name="list", context_settings=context())
 @click.option(
     "--since",
     metavar="ISO",

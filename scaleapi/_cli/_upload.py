@@ -16,7 +16,7 @@ import click
 from .._exceptions import ScaleException, ScaleUnauthorized
 from .._generated.operations import OPERATIONS
 from . import _progress, _render
-from ._root import CONTEXT, EXIT_FAILED, EXIT_OK, State, pass_state
+from ._root import EXIT_FAILED, EXIT_OK, State, context, pass_state
 from ._surface import assigned_params, option, param_option, shape
 
 OPERATION = "upload_file"
@@ -93,7 +93,7 @@ def upload() -> click.Command | None:
 
     return click.Command(
         "upload",
-        context_settings=CONTEXT,
+        context_settings=context(),
         callback=run,
         params=[
             click.Argument(
