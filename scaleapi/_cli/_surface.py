@@ -107,7 +107,8 @@ def shape(op: Operation) -> Shape:
         elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
             found = _UNPACK.fullmatch(str(annotation))
             typed_dict = getattr(params, found.group(1), None) if found else None
-            given = {arg.name for arg in leading}
+            wire = dict(op.positional)  # a leading parameter's name on the wire
+            given = {wire.get(arg.name, arg.name) for arg in leading} | {a.name for a in leading}
             keywords.update(
                 (name, hint)
                 for name, hint in _values.hints(typed_dict).items()
