@@ -7,7 +7,7 @@ import datetime
 import json
 import sys
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import click
@@ -36,40 +36,37 @@ def format_option() -> click.Option:
     return click.Option(list(_FORMAT_DECLS), **_format_settings())
 
 
-def to_json(value: Any) -> Any:
-    """An answer of any operation as JSON: tasks as the API sends them, pages with their
-    facts, generated models by their ``to_dict``."""
-    from .._task import Task, Tasklist
+PAGE_FACTS = ("total", "limit", "offset", "has_more", "next_token")
 
-    if isinstance(value, Tasklist):
-        return {
-            "docs": [task.as_dict() for task in value],
-            "total": value.total,
-            "limit": value.limit,
-            "offset": value.offset,
-            "has_more": value.has_more,
-            "next_token": value.next_token,
-        }
-    if isinstance(value, Task):
-        return value.as_dict()
+
+def to_json(value: Any) -> Any:
+    """An answer of any operation as JSON: SDK objects (tasks, projects, batches, ...) as
+    the API sends them, pages (Tasklist, Batchlist) with their facts, generated models by
+    their ``to_dict``."""
     if isinstance(value, list | tuple):
-        return [to_json(item) for item in typing.cast(Iterable[Any], value)]
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        return to_dict()
+        sequence = typing.cast(Sequence[Any], value)
+        items = [to_json(item) for item in sequence]
+        if not hasattr(sequence, "has_more"):
+            return items
+        facts = {name: getattr(sequence, name) for name in PAGE_FACTS if hasattr(sequence, name)}
+        return {"docs": items, **facts}
+    for name in ("as_dict", "to_dict"):
+        method = getattr(value, name, None)
+        if callable(method):
+            return method()
     return value
 
 
 def show(value: Any, output_format: str) -> None:
     data = to_json(value)
     if output_format == "json":
-        click.echo(json.dumps(data, ensure_ascii=False))
+        click.echo(json.dumps(data, ensure_ascii=False, default=str))
     elif sys.stdout.isatty():
         from rich.console import Console
 
-        Console().print_json(data=data)
+        Console().print_json(data=data, default=str)
     else:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def jsonl_writer(out: IO[str] | None) -> Callable[[Any], None]:
@@ -78,7 +75,7 @@ def jsonl_writer(out: IO[str] | None) -> Callable[[Any], None]:
     def emit(value: Any) -> None:
         # sys.stdout is looked up each time: a progress bar may have wrapped it.
         target = out if out is not None else sys.stdout
-        target.write(json.dumps(to_json(value), ensure_ascii=False) + "\n")
+        target.write(json.dumps(to_json(value), ensure_ascii=False, default=str) + "\n")
         target.flush()
 
     return emit

@@ -38,9 +38,14 @@ def operation(name: str) -> Operation | None:
     return OPERATIONS.get(ALIASES.get(name, name))
 
 
+def _namespace() -> dict[str, Any]:
+    """The names the generated methods' annotations use (they are strings)."""
+    return {**vars(typing), **vars(params), **vars(client_sync)}
+
+
 def _evaluate(annotation: str) -> object:
     """A generated method's annotation (a string) as a type; ``object`` if unknown here."""
-    namespace: dict[str, Any] = {**vars(typing), **vars(params)}
+    namespace = _namespace()
     try:
         return typing.cast(object, eval(annotation, namespace))  # text of generated code
     except Exception:  # a type this module cannot name: read as JSON or text
@@ -106,7 +111,9 @@ def shape(op: Operation) -> Shape:
             leading.append(Leading(parameter.name, hint, required, parameter.name in op.files))
         elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
             found = _UNPACK.fullmatch(str(annotation))
-            typed_dict = getattr(params, found.group(1), None) if found else None
+            typed_dict = _namespace().get(found.group(1)) if found else None
+            if typed_dict is None:  # generated code this module does not understand
+                raise TypeError(f"{op.name}: cannot read the type of **{parameter.name}")
             wire = dict(op.positional)  # a leading parameter's name on the wire
             given = {wire.get(arg.name, arg.name) for arg in leading} | {a.name for a in leading}
             keywords.update(

@@ -49,7 +49,7 @@ def kind(hint: object) -> Kind:
         return "integer"
     if hint is float:
         return "number"
-    if hint is str or hint is datetime.datetime:
+    if hint is str or hint is datetime.datetime or hint is datetime.date:
         return "text"
     if origin is Literal:
         return "text" if all(isinstance(a, str) for a in get_args(hint)) else "auto"
@@ -89,7 +89,7 @@ def only_list(hint: object) -> bool:
 
 
 def is_datetime(hint: object) -> bool:
-    return any(m is datetime.datetime for m in _members(hint))
+    return any(m is datetime.datetime or m is datetime.date for m in _members(hint))
 
 
 def convert(name: str, kind: Kind, text: str) -> Any:
