@@ -342,7 +342,8 @@ def _with_spec_options(command: click.Command) -> click.Command:
             click.Option(
                 ["--project"],
                 metavar="NAME",
-                help="Create every task in this project (a line's own project wins).",
+                help="Create every task in this project (a line's own project wins; part of the "
+                "derived unique_ids).",
             )
         )
     if "batch" in takes:
@@ -350,7 +351,8 @@ def _with_spec_options(command: click.Command) -> click.Command:
             click.Option(
                 ["--batch"],
                 metavar="NAME",
-                help="Create every task in this batch (a line's own batch wins).",
+                help="Create every task in this batch (a line's own batch wins; part of the "
+                "derived unique_ids).",
             )
         )
         if FINALIZE in OPERATIONS:
