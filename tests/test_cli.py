@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 import scaleapi
+from scaleapi._generated.operations import LIST_TASKS, OPERATIONS
 from scaleapi.sandbox import Sandbox
 from scaleapi.types import CategorizationParams
 
@@ -430,3 +431,208 @@ def test_sandbox_command_serves_until_interrupted() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# -- the generated surface ---------------------------------------------------------------
+
+
+def test_call_reaches_every_operation_by_its_method_name(
+    scale_sandbox_url: str, client: scaleapi.ScaleClient, scale_live_key: str
+) -> None:
+    key = scale_live_key
+    listed = scaleapi_cli("call", "--list", key=key)
+    assert listed.returncode == 0
+    for name in ("create_categorization_task", "get_task", "cancel_task", "list_tasks"):
+        assert name in listed.stdout
+    assert "/task/{task_id}  TASK_ID" in listed.stdout
+
+    made = scaleapi_cli(
+        "call", "create_categorization_task", "-p", "attachment_type=website",
+        "-p", "attachment=https://example.com/call", "-p", 'categories=["public", "private"]',
+        "-p", "allow_multiple=true", "-p", "unique_id=007", "--format", "json",
+        key=key, base_url=scale_sandbox_url,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    created = json.loads(made.stdout)
+    task = client.fetch_task(created["task_id"])
+    assert isinstance(task.params, CategorizationParams)
+    assert task.params.allow_multiple is True  # typed from the TypedDict: a bool
+    assert task.unique_id == "007"  # a text param stays text
+
+    fetched = scaleapi_cli(
+        "call", "fetch_task", task.id, "--format", "json", key=key, base_url=scale_sandbox_url
+    )  # an alias of get_task
+    assert json.loads(fetched.stdout) == task.as_dict()
+
+    page = scaleapi_cli(
+        "call", "list-tasks", "-p", "unique_id=007", "-p", "limit=5", "--format", "json",
+        key=key, base_url=scale_sandbox_url,
+    )  # fmt: skip
+    assert page.returncode == 0, page.stderr
+    answer = json.loads(page.stdout)
+    assert [t["task_id"] for t in answer["docs"]] == [task.id]
+    assert answer["limit"] == 5 and answer["has_more"] is False
+
+    canceled = scaleapi_cli(
+        "call", "cancel_task", task.id, "--format", "json", key=key, base_url=scale_sandbox_url
+    )
+    assert json.loads(canceled.stdout)["status"] == "canceled"
+
+
+def test_call_names_what_is_wrong_before_sending(scale_sandbox_url: str) -> None:
+    key = "live_call_errors"
+    unknown = scaleapi_cli("call", "get_tsk", "x", key=key, base_url=scale_sandbox_url)
+    assert unknown.returncode == 2 and "no operation 'get_tsk'" in unknown.stderr
+    missing = scaleapi_cli("call", "get_task", key=key, base_url=scale_sandbox_url)
+    assert missing.returncode == 2 and "get_task takes TASK_ID" in missing.stderr
+    typed = scaleapi_cli("call", "list_tasks", "-p", "limit=many", key=key)
+    assert typed.returncode == 2 and "limit: expected a whole number" in typed.stderr
+    shape = scaleapi_cli("call", "list_tasks", "-p", "limit", key=key)
+    assert shape.returncode == 2 and "expected NAME=VALUE" in shape.stderr
+    misspelt = scaleapi_cli(
+        "call", "list_tasks", "-p", "statuss=pending", key=key, base_url=scale_sandbox_url
+    )
+    assert misspelt.returncode == 1 and "statuss" in misspelt.stderr
+    assert all_tasks(scale_sandbox_url, key) == []  # nothing was sent
+
+
+def test_list_takes_every_filter_of_list_tasks(
+    scale_sandbox_url: str, client: scaleapi.ScaleClient, scale_live_key: str
+) -> None:
+    key = scale_live_key
+    mine = [
+        client.create_categorization_task(
+            attachment=f"https://example.com/{n}", unique_id=f"f-{n}", **CATEGORIZATION
+        )
+        for n in range(3)
+    ]
+    by_id = scaleapi_cli(
+        "list", "--unique-id", "f-1", "--format", "jsonl", key=key, base_url=scale_sandbox_url
+    )
+    assert by_id.returncode == 0, by_id.stderr
+    assert [t["task_id"] for t in jsonl(by_id.stdout)] == [mine[1].id]
+
+    since = mine[0].created_at.isoformat()
+    both = scaleapi_cli(
+        "list", "--start-time", since, "--since", since, key=key, base_url=scale_sandbox_url
+    )
+    assert both.returncode == 2 and "the same filter" in both.stderr
+
+    bad = scaleapi_cli("list", "--status", "done", key=key, base_url=scale_sandbox_url)
+    assert bad.returncode == 2 and "'done' is not one of" in bad.stderr
+
+    # --all --limit N stops after N tasks, asking for pages no larger than needed.
+    capped = scaleapi_cli("list", "--all", "--limit", "2", key=key, base_url=scale_sandbox_url)
+    assert capped.returncode == 0, capped.stderr
+    assert [t["task_id"] for t in jsonl(capped.stdout)] == [mine[2].id, mine[1].id]
+
+    # Every filter of the generated list_tasks is an option, by its API name.
+    described = scaleapi_cli("list", "--help").stdout
+    filters = LIST_TASKS.query - {"limit", "offset", "next_token"}
+    assert {"start_time", "status", "type", "unique_id"} <= filters
+    for name in filters:
+        assert f"--{name.replace('_', '-')} " in described
+
+
+# -- projects, batches, files -------------------------------------------------------------
+
+NEEDED = ("create_project", "get_project", "create_batch", "finalize_batch", "upload_file")
+needs_batches = pytest.mark.skipif(
+    any(name not in OPERATIONS for name in NEEDED),
+    reason="the spec has no projects, batches or files yet",
+)
+
+
+@needs_batches
+def test_a_batch_from_creation_to_status(
+    tmp_path: Path, scale_sandbox_url: str, scale_live_key: str
+) -> None:
+    def run(*arguments: str) -> str:
+        done = scaleapi_cli(*arguments, key=scale_live_key, base_url=scale_sandbox_url)
+        assert done.returncode == 0, (arguments, done.stdout, done.stderr)
+        return done.stdout
+
+    defaults = json.dumps({"instruction": CATEGORIZATION["instruction"]})
+    project = json.loads(
+        run("projects", "create", "kittens", "categorization", "--params", defaults,
+            "--format", "json")
+    )  # fmt: skip
+    assert project["name"] == "kittens" and project["type"] == "categorization"
+    assert json.loads(run("projects", "get", "kittens", "--format", "json"))["name"] == "kittens"
+    listed = json.loads(run("projects", "list", "--format", "json"))
+    assert "kittens" in [p["name"] for p in listed]
+    again = scaleapi_cli(
+        "projects", "create", "kittens", "categorization",
+        key=scale_live_key, base_url=scale_sandbox_url,
+    )  # fmt: skip
+    assert again.returncode == 1 and "HTTP 409" in again.stderr
+
+    batch = json.loads(run("batches", "create", "kittens", "kittens-1", "--format", "json"))
+    assert batch["name"] == "kittens-1" and batch["project"] == "kittens"
+
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 20)
+    created = scaleapi_cli(
+        "create", "categorization", "-f", str(tasks), "--project", "kittens",
+        "--batch", "kittens-1", "--finalize",
+        key=scale_live_key, base_url=scale_sandbox_url,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert {r["status"] for r in jsonl(created.stdout)} == {"created"}
+    assert "batch kittens-1 finalized" in created.stderr
+
+    status = json.loads(run("batches", "status", "kittens-1", "--format", "json"))
+    counted = sum(v for k, v in status.items() if k != "status" and isinstance(v, int))
+    assert counted == 20
+
+    in_batch = jsonl(run("list", "--project", "kittens", "--batch", "kittens-1", "--all"))
+    assert len(in_batch) == 20
+    assert {t["batch"] for t in in_batch} == {"kittens-1"}
+    page = json.loads(run("batches", "list", "--project", "kittens", "--format", "json"))
+    assert [b["name"] for b in page["docs"]] == ["kittens-1"]
+    assert json.loads(run("batches", "get", "kittens-1", "--format", "json"))["name"] == "kittens-1"
+
+    missing = scaleapi_cli(
+        "batches", "finalize", "no-such-batch", key=scale_live_key, base_url=scale_sandbox_url
+    )
+    assert missing.returncode == 1 and "HTTP 404" in missing.stderr
+
+
+@needs_batches
+def test_create_finalizes_only_a_complete_run(
+    tmp_path: Path, scale_sandbox_url: str, scale_live_key: str
+) -> None:
+    def run(*arguments: str) -> None:
+        done = scaleapi_cli(*arguments, key=scale_live_key, base_url=scale_sandbox_url)
+        assert done.returncode == 0, (arguments, done.stderr)
+
+    run("projects", "create", "p1", "categorization")
+    run("batches", "create", "p1", "b1")
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 3)
+    with tasks.open("a") as out:
+        out.write("{not json\n")
+    first = scaleapi_cli(
+        "create", "categorization", "-f", str(tasks), "--project", "p1", "--batch", "b1",
+        "--finalize", key=scale_live_key, base_url=scale_sandbox_url,
+    )  # fmt: skip
+    assert first.returncode == 1
+    assert "batch b1 not finalized" in first.stderr
+    no_batch = scaleapi_cli("create", "categorization", "-f", str(tasks), "--finalize")
+    assert no_batch.returncode == 2 and "--finalize needs --batch" in no_batch.stderr
+
+
+@needs_batches
+def test_upload_prints_each_file_and_goes_on_after_a_failure(
+    tmp_path: Path, scale_sandbox_url: str, scale_live_key: str
+) -> None:
+    first, second = tmp_path / "kitten-1.txt", tmp_path / "kitten-2.txt"
+    first.write_text("meow")
+    second.write_text("purr")
+    done = scaleapi_cli(
+        "upload", str(first), str(second), "--reference-id", "same-ref",
+        key=scale_live_key, base_url=scale_sandbox_url,
+    )  # fmt: skip
+    assert done.returncode == 1  # the second upload reuses the reference_id: 409
+    uploaded = jsonl(done.stdout)
+    assert len(uploaded) == 1 and uploaded[0]["attachment_url"]
+    assert "kitten-2.txt" in done.stderr and "HTTP 409" in done.stderr
+    assert "1 uploaded, 1 failed" in done.stderr
