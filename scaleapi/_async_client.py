@@ -254,7 +254,7 @@ class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
 
     def create_tasks(
         self,
-        task_type: TaskType,
+        task_type: TaskType | enums.TaskType,
         items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
         *,
         concurrency: int = 16,

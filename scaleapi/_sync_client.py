@@ -251,7 +251,7 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
 
     def create_tasks(
         self,
-        task_type: TaskType,
+        task_type: TaskType | enums.TaskType,
         items: Iterable[Mapping[str, Any]] | Iterable[Mapping[str, Any]],
         *,
         concurrency: int = 16,

@@ -349,9 +349,6 @@ def test_a_passed_http_client_is_what_sends(
 def test_the_client_works_across_event_loops(
     transport: str, serve: Callable[[Handler], Server]
 ) -> None:
-    if transport == "httpx":
-        pytest.skip("an httpx.AsyncClient is bound to its first event loop")
-
     def handler(conn: socket.socket) -> None:
         while read_request(conn):
             conn.sendall(response(200, None))
