@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._generated.api.models.batch import Batch as BatchModel
@@ -21,6 +21,7 @@ from ._generated.api.models.teammate import Teammate as TeammateModel
 from ._generated.api.types import Unset
 from ._generated.object_methods import BatchMethods, ProjectMethods
 from ._owner import Owned
+from ._task import Paginator
 from ._types import as_json_object
 
 if TYPE_CHECKING:
@@ -313,29 +314,5 @@ class Teammate(ApiObject[TeammateModel]):
         return self._sync_owner().update_teammates_role([self.email], new_role)
 
 
-class Batchlist(list[Batch]):
+class Batchlist(Paginator[Batch]):
     """One page of batches: a ``list`` of :class:`Batch` with the page's facts."""
-
-    docs: list[Batch]
-    total: int
-    limit: int
-    offset: int
-    has_more: bool
-    request_id: str | None = None
-    """The server's ``x-request-id`` of the answer this page came in."""
-
-    def __init__(
-        self, docs: Iterable[Batch], *, total: int, limit: int, offset: int, has_more: bool
-    ) -> None:
-        super().__init__(docs)
-        self.docs = list(self)
-        self.total = total
-        self.limit = limit
-        self.offset = offset
-        self.has_more = has_more
-
-    def __repr__(self) -> str:
-        return (
-            f"Batchlist({len(self)} batches, total={self.total}, limit={self.limit}, "
-            f"offset={self.offset}, has_more={self.has_more})"
-        )

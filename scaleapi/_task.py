@@ -206,17 +206,43 @@ class Task(TaskMethods, Owned, Generic[P, R]):
         return sorted({*super().__dir__(), *self._data, *params})
 
 
-class Tasklist(list[Task]):
-    """One page of tasks: a ``list`` of :class:`Task` with the page's facts."""
+ItemT = TypeVar("ItemT")
 
-    docs: list[Task]
+
+class Paginator(list[ItemT]):
+    """One page of a list endpoint: a ``list`` of its items with the page's facts
+    (``docs``, ``total``, ``limit``, ``offset``, ``has_more``), as 2.x had it."""
+
+    docs: list[ItemT]
     total: int
     limit: int
     offset: int
     has_more: bool
-    next_token: str | None
     request_id: str | None = None
     """The server's ``x-request-id`` of the answer this page came in."""
+
+    def __init__(
+        self, docs: Iterable[ItemT], *, total: int, limit: int, offset: int, has_more: bool
+    ) -> None:
+        super().__init__(docs)
+        self.docs = list(self)
+        self.total = total
+        self.limit = limit
+        self.offset = offset
+        self.has_more = has_more
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({len(self)} items, total={self.total}, "
+            f"limit={self.limit}, offset={self.offset}, has_more={self.has_more})"
+        )
+
+
+class Tasklist(Paginator[Task]):
+    """One page of tasks: a ``list`` of :class:`Task` with the page's facts, and the
+    ``next_token`` of the next page (newer servers)."""
+
+    next_token: str | None
 
     def __init__(
         self,
@@ -228,16 +254,5 @@ class Tasklist(list[Task]):
         has_more: bool,
         next_token: str | None = None,
     ) -> None:
-        super().__init__(docs)
-        self.docs = list(self)
-        self.total = total
-        self.limit = limit
-        self.offset = offset
-        self.has_more = has_more
+        super().__init__(docs, total=total, limit=limit, offset=offset, has_more=has_more)
         self.next_token = next_token
-
-    def __repr__(self) -> str:
-        return (
-            f"Tasklist({len(self)} tasks, total={self.total}, limit={self.limit}, "
-            f"offset={self.offset}, has_more={self.has_more})"
-        )
