@@ -3,7 +3,7 @@
 A driver takes an :func:`~scaleapi._transport.exchange` and does its I/O. The sync and
 async httpx drivers are :func:`~scaleapi._transport.run_sync` and ``run_async``; an
 async client made without ``http_client`` uses :class:`~scaleapi._aiohttp.AiohttpDriver`
-instead when aiohttp is installed (``pip install 'scaleapi[aiohttp]'``), because it
+instead when aiohttp is installed (``pip install 'scaleapi-typed[aiohttp]'``), because it
 spends about half the CPU per call (see BENCHMARKS.md). ``$SCALE_ASYNC_TRANSPORT`` says
 otherwise: ``httpx`` always uses httpx, ``aiohttp`` requires aiohttp, ``auto`` (the
 default) picks aiohttp when it is installed. This module imports neither aiohttp nor
@@ -77,7 +77,7 @@ def fast_async_driver(
         if transport == "aiohttp":
             raise ScaleException(
                 f"{ASYNC_TRANSPORT_ENV}=aiohttp, but aiohttp is not installed: "
-                "pip install 'scaleapi[aiohttp]'"
+                "pip install 'scaleapi-typed[aiohttp]'"
             )
         return None
     from ._aiohttp import AiohttpDriver, supports_proxy

@@ -21,7 +21,7 @@ try:
     import click
 except ModuleNotFoundError:  # pragma: no cover - depends on the installed extras
     raise SystemExit(
-        "scaleapi: the command line needs click and rich: pip install 'scaleapi[cli]'"
+        "scaleapi: the command line needs click and rich: pip install 'scaleapi-typed[cli]'"
     ) from None
 
 from .._exceptions import ScaleException

@@ -30,7 +30,7 @@ def sandbox(state: State, arguments: tuple[str, ...]) -> int:
         from ..sandbox.__main__ import main as sandbox_main
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installed extras
         state.error(
-            f"the sandbox needs the [sandbox] extra ({exc}): pip install 'scaleapi[sandbox]'"
+            f"the sandbox needs the [sandbox] extra ({exc}): pip install 'scaleapi-typed[sandbox]'"
         )
         return EXIT_FAILED
     wants_help = any(arg in ("-h", "--help") for arg in arguments)
@@ -40,7 +40,7 @@ def sandbox(state: State, arguments: tuple[str, ...]) -> int:
         code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installed extras
         state.error(
-            f"the sandbox needs the [sandbox] extra ({exc}): pip install 'scaleapi[sandbox]'"
+            f"the sandbox needs the [sandbox] extra ({exc}): pip install 'scaleapi-typed[sandbox]'"
         )
         return EXIT_FAILED
     if wants_help:
