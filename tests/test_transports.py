@@ -317,7 +317,7 @@ def test_a_wrong_transport_name_or_a_missing_aiohttp_is_said_clearly(
         importlib.util, "find_spec", lambda name, *a: None if name == "aiohttp" else real(name)
     )
     monkeypatch.setenv(ASYNC_TRANSPORT_ENV, "aiohttp")
-    with pytest.raises(scaleapi.ScaleException, match=r"pip install 'scaleapi\[aiohttp\]'"):
+    with pytest.raises(scaleapi.ScaleException, match=r"pip install 'scaleapi-typed\[aiohttp\]'"):
         scaleapi.AsyncScaleClient(KEY)
     monkeypatch.setenv(ASYNC_TRANSPORT_ENV, "auto")
     client = scaleapi.AsyncScaleClient(KEY)
