@@ -35,7 +35,7 @@ from scaleapi._constants import (
     MAX_RETRY_DELAY,
 )
 from scaleapi._drivers import AsyncDriver, fast_async_driver
-from scaleapi._exceptions import ScaleInvalidRequest
+from scaleapi._exceptions import ScaleDuplicateResource, ScaleException, ScaleInvalidRequest
 from scaleapi._generated import enums
 from scaleapi._generated import operations as ops
 from scaleapi._generated.client_async import AsyncOperations, AsyncRawOperations
@@ -271,7 +271,28 @@ class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
 
         if self._driver is not None:
             self._driver.reserve(concurrency)  # a connection for each create in flight
-        return bulk_create(self.create_task, self.list_tasks, task_type, items, concurrency)
+        return bulk_create(self._create_one, task_type, items, concurrency)
+
+    async def _create_one(
+        self, task_type: TaskType | enums.TaskType, index: int, params: Mapping[str, Any]
+    ) -> BulkResult:
+        """One item of a bulk create: ``created``; ``existing`` when its ``unique_id`` is
+        taken (the task that has it); or ``failed``, with the error."""
+        from scaleapi._bulk import BulkResult
+
+        try:
+            return BulkResult(index, params, task=await self.create_task(task_type, **params))
+        except ScaleException as exc:
+            unique_id = params.get("unique_id")
+            if not isinstance(exc, ScaleDuplicateResource) or not isinstance(unique_id, str):
+                return BulkResult(index, params, error=exc, status="failed")
+            try:
+                found: Tasklist = await self.list_tasks(unique_id=unique_id)
+            except ScaleException as lookup:
+                return BulkResult(index, params, error=lookup, status="failed")
+            if not found:
+                return BulkResult(index, params, error=exc, status="failed")
+            return BulkResult(index, params, task=found[0], status="existing")
 
     @property
     def with_raw_response(self) -> AsyncRawView:

@@ -1,8 +1,9 @@
 """Creating many tasks at once: a bounded window of concurrent creates, results in order.
 
 Bulk creates go through the very client they are asked of: it hands over its own
-``create_task`` and ``list_tasks`` methods, so its connections, proxy, TLS settings and
-retry options are the ones used (an ``http_client`` passed to it included).
+``_create_one`` (one create, and the lookup of the task that has a taken ``unique_id``),
+so its connections, proxy, TLS settings and retry options are the ones used (an
+``http_client`` passed to it included).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from typing import Any, Literal
 
 import attrs
 
-from ._exceptions import ScaleDuplicateResource, ScaleException, ScaleInvalidRequest
-from ._task import Task, Tasklist
+from ._exceptions import ScaleException, ScaleInvalidRequest
+from ._task import Task
 
 READ_AHEAD = 4
 """How many windows of results may wait, finished, for a slower item before them."""
@@ -53,46 +54,14 @@ class BulkResult:
         return self.error is None
 
 
-AsyncCreate = Callable[..., Awaitable[Task]]
-AsyncFind = Callable[..., Awaitable[Tasklist]]
-SyncCreate = Callable[..., Task]
-SyncFind = Callable[..., Tasklist]
+AsyncOne = Callable[[Any, int, Mapping[str, Any]], Awaitable[BulkResult]]
+"""The client's ``_create_one``: one item's create, with its 409 lookup, as a result."""
+SyncOne = Callable[[Any, int, Mapping[str, Any]], BulkResult]
 
 
 def _check(concurrency: int) -> None:
     if concurrency < 1:
         raise ScaleInvalidRequest(f"concurrency must be 1 or more, got {concurrency}", 400)
-
-
-def _existing(index: int, params: Mapping[str, Any], error: ScaleException) -> str | None:
-    """The unique_id to look up when a create was refused as a duplicate."""
-    unique_id = params.get("unique_id")
-    if isinstance(error, ScaleDuplicateResource) and isinstance(unique_id, str):
-        return unique_id
-    return None
-
-
-def _found(
-    index: int, params: Mapping[str, Any], page: Tasklist, error: ScaleException
-) -> BulkResult:
-    if not page:
-        return BulkResult(index, params, error=error, status="failed")
-    return BulkResult(index, params, task=page[0], status="existing")
-
-
-async def _one(
-    create: AsyncCreate, find: AsyncFind, task_type: str, index: int, params: Mapping[str, Any]
-) -> BulkResult:
-    try:
-        return BulkResult(index, params, task=await create(task_type, **params))
-    except ScaleException as exc:
-        unique_id = _existing(index, params, exc)
-        if unique_id is None:
-            return BulkResult(index, params, error=exc, status="failed")
-        try:
-            return _found(index, params, await find(unique_id=unique_id), exc)
-        except ScaleException as lookup:
-            return BulkResult(index, params, error=lookup, status="failed")
 
 
 async def _aiter(
@@ -107,15 +76,14 @@ async def _aiter(
 
 
 async def bulk_create(
-    create: AsyncCreate,
-    find: AsyncFind,
+    one: AsyncOne,
     task_type: str,
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
 ) -> AsyncGenerator[BulkResult, None]:
     """See :meth:`AsyncScaleClient.create_tasks`: the results of :func:`bulk_batches`,
     one by one."""
-    batches = bulk_batches(create, find, task_type, items, concurrency)
+    batches = bulk_batches(one, task_type, items, concurrency)
     async with contextlib.aclosing(batches):
         async for batch in batches:
             for result in batch:
@@ -123,8 +91,7 @@ async def bulk_create(
 
 
 async def bulk_batches(
-    create: AsyncCreate,
-    find: AsyncFind,
+    one: AsyncOne,
     task_type: str,
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
@@ -173,7 +140,7 @@ async def bulk_batches(
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                job = asyncio.ensure_future(_one(create, find, task_type, started, params))
+                job = asyncio.ensure_future(one(task_type, started, params))
                 in_flight.add(job)
                 job.add_done_callback(done)
                 started += 1
@@ -198,24 +165,8 @@ async def bulk_batches(
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-def _sync_one(
-    create: SyncCreate, find: SyncFind, task_type: str, index: int, params: Mapping[str, Any]
-) -> BulkResult:
-    try:
-        return BulkResult(index, params, task=create(task_type, **params))
-    except ScaleException as exc:
-        unique_id = _existing(index, params, exc)
-        if unique_id is None:
-            return BulkResult(index, params, error=exc, status="failed")
-        try:
-            return _found(index, params, find(unique_id=unique_id), exc)
-        except ScaleException as lookup:
-            return BulkResult(index, params, error=lookup, status="failed")
-
-
 def sync_bulk_create(
-    create: SyncCreate,
-    find: SyncFind,
+    one: SyncOne,
     task_type: str,
     items: Iterable[Mapping[str, Any]],
     concurrency: int,
@@ -234,9 +185,7 @@ def sync_bulk_create(
                     params = next(source, None)
                     if params is None:
                         break
-                    window[started] = pool.submit(
-                        _sync_one, create, find, task_type, started, params
-                    )
+                    window[started] = pool.submit(one, task_type, started, params)
                     started += 1
                 future = window.pop(yielded, None)
                 if future is None:

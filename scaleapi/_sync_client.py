@@ -32,7 +32,7 @@ from scaleapi._constants import (
     MAX_RETRY_DELAY,
 )
 from scaleapi._drivers import SyncDriver, fast_sync_driver
-from scaleapi._exceptions import ScaleInvalidRequest
+from scaleapi._exceptions import ScaleDuplicateResource, ScaleException, ScaleInvalidRequest
 from scaleapi._generated import enums
 from scaleapi._generated import operations as ops
 from scaleapi._generated.client_sync import Operations, RawOperations
@@ -268,7 +268,28 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
 
         if self._driver is not None:
             self._driver.reserve(concurrency)  # a connection for each create in flight
-        return sync_bulk_create(self.create_task, self.list_tasks, task_type, items, concurrency)
+        return sync_bulk_create(self._create_one, task_type, items, concurrency)
+
+    def _create_one(
+        self, task_type: TaskType | enums.TaskType, index: int, params: Mapping[str, Any]
+    ) -> BulkResult:
+        """One item of a bulk create: ``created``; ``existing`` when its ``unique_id`` is
+        taken (the task that has it); or ``failed``, with the error."""
+        from scaleapi._bulk import BulkResult
+
+        try:
+            return BulkResult(index, params, task=self.create_task(task_type, **params))
+        except ScaleException as exc:
+            unique_id = params.get("unique_id")
+            if not isinstance(exc, ScaleDuplicateResource) or not isinstance(unique_id, str):
+                return BulkResult(index, params, error=exc, status="failed")
+            try:
+                found: Tasklist = self.list_tasks(unique_id=unique_id)
+            except ScaleException as lookup:
+                return BulkResult(index, params, error=lookup, status="failed")
+            if not found:
+                return BulkResult(index, params, error=exc, status="failed")
+            return BulkResult(index, params, task=found[0], status="existing")
 
     @property
     def with_raw_response(self) -> RawView:
