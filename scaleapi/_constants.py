@@ -39,3 +39,7 @@ PAGINATION_MEMORY: Final = 1024
 
 # How much of an unreadable body goes into an exception message.
 BODY_EXCERPT_CHARS: Final = 200
+
+MAX_UPLOAD_BYTES: Final = 80 * 1000 * 1000
+"""The largest file ``upload_file`` sends: the API's own limit (80 MB, per its documentation
+and the spec); a bigger one is refused before it is read."""

@@ -35,6 +35,7 @@ from ._constants import (
     DEFAULT_DEADLINE,
     LOG_ENV,
     MAX_RESPONSE_BYTES,
+    MAX_UPLOAD_BYTES,
 )
 from ._exceptions import (
     ScaleBadResponse,
@@ -347,11 +348,26 @@ def _form_value(value: Any) -> str:
 
 
 def _file_part(value: Any) -> Any:
-    """A file part from a path, bytes or a binary file object (read when sent)."""
+    """A file part from a path, bytes or a binary file object (an open file is streamed
+    when sent). A path that cannot be read, or content over the API's upload limit, is a
+    ``ScaleInvalidRequest`` before anything is read into memory or sent."""
     if isinstance(value, str | os.PathLike):
         path = os.fspath(cast("str | os.PathLike[str]", value))
-        with open(path, "rb") as handle:
-            return (os.path.basename(path), handle.read())
+        try:
+            size = os.stat(path).st_size
+            if size > MAX_UPLOAD_BYTES:
+                raise ScaleInvalidRequest(
+                    f"{path!r} is {size} bytes, over the API's {MAX_UPLOAD_BYTES} byte limit",
+                    400,
+                )
+            with open(path, "rb") as handle:
+                return (os.path.basename(path), handle.read())
+        except OSError as exc:
+            raise ScaleInvalidRequest(f"cannot read the file to upload: {exc}", 400) from None
+    if isinstance(value, bytes | bytearray) and len(value) > MAX_UPLOAD_BYTES:
+        raise ScaleInvalidRequest(
+            f"the file is {len(value)} bytes, over the API's {MAX_UPLOAD_BYTES} byte limit", 400
+        )
     return value
 
 
@@ -375,6 +391,8 @@ def exchange_raw(
     """:func:`exchange`, returning the parsed value with the answer it came from."""
     try:
         request = build(settings, call)
+    except ScaleException:
+        raise
     except (TypeError, ValueError) as exc:  # a body that is not JSON (a set, NaN, ...)
         raise ScaleInvalidRequest(f"{call.name}: the request cannot be sent: {exc}", 400) from None
     policy = settings.policy

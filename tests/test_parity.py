@@ -337,3 +337,18 @@ def test_every_result_carries_the_servers_request_id() -> None:
         assert page.request_id == "req-GET" and page[0].request_id == "req-GET"
         assert c.cancel_task("t1").request_id == "req-POST"
         assert c.with_raw_response.get_task("t1").request_id == "req-GET"
+
+
+def test_an_upload_that_cannot_be_read_or_is_too_big_is_refused_before_sending(
+    client: scaleapi.ScaleClient, tmp_path: Path
+) -> None:
+    with pytest.raises(ScaleInvalidRequest, match="cannot read the file"):
+        client.upload_file(tmp_path / "missing.jpg")
+    huge = tmp_path / "huge.bin"
+    with huge.open("wb") as handle:  # sparse: nothing of it is written to disk
+        handle.truncate(80 * 1000 * 1000 + 1)
+    with pytest.raises(ScaleInvalidRequest, match="over the API's 80000000 byte limit"):
+        client.upload_file(huge)
+    small = tmp_path / "cow.txt"
+    small.write_text("a cow")
+    assert client.upload_file(small).attachment_url.startswith("scaledata://")
