@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hostile_server import Connection, HostileServer, Request, json_answer
 
 import scaleapi
 from scaleapi.batches import Batch, BatchStatus
@@ -142,20 +143,13 @@ def test_a_script_for_the_2x_readme_runs_unchanged(
 # -- the 2.x constructor ------------------------------------------------------------------
 
 
-def test_source_goes_into_the_user_agent(scale_sandbox_url: str) -> None:
-    seen: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.headers["user-agent"])
-        return httpx.Response(404, json={"status_code": 404, "error": "no"})
-
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    client = scaleapi.ScaleClient(
-        "test_k", "my-app/1.2", base_url=scale_sandbox_url, http_client=http
-    )
-    with pytest.raises(ScaleResourceNotFound):
-        client.get_task("t1")
-    assert seen[0].startswith("scaleapi/") and seen[0].endswith(" my-app/1.2")
+def test_source_goes_into_the_user_agent() -> None:
+    # The sandbox does not echo headers: a recording server on a real socket does.
+    with HostileServer(json_answer()) as server:
+        with scaleapi.ScaleClient("test_k", "my-app/1.2", base_url=server.url) as client:
+            client.get_task("t1")
+        agent = server.requests[0].headers["user-agent"]
+    assert agent.startswith("scaleapi/") and agent.endswith(" my-app/1.2")
 
 
 def test_old_options_map_onto_httpx_with_a_deprecation_warning(
@@ -316,6 +310,7 @@ def test_rapid_evaluation_and_training_tasks_need_a_rapid_project(
 
 
 def test_every_result_carries_the_servers_request_id() -> None:
+    # The sandbox sends no x-request-id; a server on a real socket sends one per answer.
     task = {
         "task_id": "t1",
         "type": "categorization",
@@ -324,14 +319,16 @@ def test_every_result_carries_the_servers_request_id() -> None:
         "params": {"attachment_type": "website", "attachment": "a", "categories": ["x"]},
     }
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request, conn: Connection) -> None:
         body: Any = task
-        if request.url.path.endswith("/tasks"):
+        if request.target.split("?")[0].endswith("/tasks"):
             body = {"docs": [task], "total": 1, "limit": 100, "offset": 0, "has_more": False}
-        return httpx.Response(200, json=body, headers={"x-request-id": f"req-{request.method}"})
+        conn.answer(200, body, {"x-request-id": f"req-{request.method}"})
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    with scaleapi.ScaleClient("test_k", base_url="http://api.test/v1", http_client=http) as c:
+    with (
+        HostileServer(handler) as server,
+        scaleapi.ScaleClient("test_k", base_url=server.url) as c,
+    ):
         assert c.get_task("t1").request_id == "req-GET"
         page = c.tasks()
         assert page.request_id == "req-GET" and page[0].request_id == "req-GET"
