@@ -42,7 +42,7 @@ from yarl import URL
 from ._constants import DEFAULT_LIMITS
 from ._drivers import default_ssl_context
 from ._exceptions import ScaleBadResponse, ScaleException
-from ._transport import Exchange, Outcome, Sleep, late
+from ._transport import Exchange, Outcome, Send, drive_async
 
 T = TypeVar("T")
 
@@ -92,21 +92,11 @@ class AiohttpDriver:
     ) -> T:
         """Drive ``steps`` to its end: the call's result, or its ``ScaleException``."""
         session = self._current_session()
-        outcome: Outcome = None
-        while True:
-            try:
-                step = steps.send(outcome)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(step, Sleep):
-                await sleep(step.seconds)
-                outcome = None
-                continue
-            try:
-                async with asyncio.timeout(step.timeout):  # the call's remaining deadline
-                    outcome = await self._send(session, step.request, step.max_bytes)
-            except TimeoutError:
-                outcome = late(step.request, step.timeout or 0.0)
+
+        async def send(step: Send) -> Outcome:
+            return await self._send(session, step.request, step.max_bytes)
+
+        return await drive_async(steps, send, sleep)
 
     def reserve(self, concurrency: int) -> None:
         """Allow ``concurrency`` connections from now on (a bulk create asks for one per

@@ -592,18 +592,18 @@ async def read_async(response: httpx.Response, step: Send) -> None:
     _keep(response, chunks or [b""])
 
 
-async def run_async(
-    client: httpx.AsyncClient | Callable[[], httpx.AsyncClient],
+async def drive_async(
     steps: Exchange[T],
+    send: Callable[[Send], Awaitable[Outcome]],
     sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> T:
-    """Drive an exchange with an ``httpx.AsyncClient`` (or a function giving it); each
-    attempt, answer and body included, runs under the call's remaining deadline."""
+    """Drive an exchange with an async ``send`` (one attempt: the answer, its body read,
+    or the ``httpx`` error); each attempt runs under the call's remaining deadline. Every
+    async driver (httpx's below, aiohttp's) is this loop with its own ``send``."""
     import asyncio  # only async users pay for importing it
 
     if sleep is None:
         sleep = asyncio.sleep
-    get: Callable[[], httpx.AsyncClient] = client if callable(client) else lambda: client
     outcome: Outcome = None
     while True:
         try:
@@ -614,16 +614,30 @@ async def run_async(
             await sleep(step.seconds)
             outcome = None
             continue
-        http = get()
         try:
             async with asyncio.timeout(step.timeout):
-                response = await http.send(step.request, stream=True)
-                try:
-                    await read_async(response, step)
-                finally:
-                    await response.aclose()
-            outcome = response
+                outcome = await send(step)
         except TimeoutError:
             outcome = late(step.request, step.timeout or 0.0)
+
+
+async def run_async(
+    client: httpx.AsyncClient | Callable[[], httpx.AsyncClient],
+    steps: Exchange[T],
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> T:
+    """Drive an exchange with an ``httpx.AsyncClient`` (or a function giving it)."""
+    get: Callable[[], httpx.AsyncClient] = client if callable(client) else lambda: client
+
+    async def send(step: Send) -> Outcome:
+        try:
+            response = await get().send(step.request, stream=True)
+            try:
+                await read_async(response, step)
+            finally:
+                await response.aclose()
         except httpx.HTTPError as error:
-            outcome = error
+            return error
+        return response
+
+    return await drive_async(steps, send, sleep)
