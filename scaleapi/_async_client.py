@@ -20,7 +20,6 @@ from scaleapi._compat import (
     LegacyOptions,
     ReviewStatuses,
     TimeFilter,
-    next_offset,
     query_time,
     task_filters,
 )
@@ -243,13 +242,12 @@ class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
         ):
             if value is not None:
                 query[name] = value
-        offset = 0
+        pager = Pager(query)  # offsets; and a server that would loop is refused
         while True:
-            page: Batchlist = await self.list_batches(**query, offset=offset)
+            page: Batchlist = await self.list_batches(**pager.query)
             for batch in page:
                 yield batch
-            offset = next_offset(offset, page.has_more, len(page))
-            if offset < 0:
+            if not pager.advance(page):
                 return
 
     def create_tasks(

@@ -147,8 +147,3 @@ def task_filters(
         "limited_response": limited_response,
     }
     return {k: v for k, v in wire.items() if v is not None}
-
-
-def next_offset(offset: int, has_more: bool, count: int) -> int:
-    """The offset of the next page of an offset-paged list, or -1 when done."""
-    return offset + count if has_more and count else -1

@@ -17,7 +17,6 @@ from scaleapi._compat import (
     LegacyOptions,
     ReviewStatuses,
     TimeFilter,
-    next_offset,
     query_time,
     task_filters,
 )
@@ -240,13 +239,12 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
         ):
             if value is not None:
                 query[name] = value
-        offset = 0
+        pager = Pager(query)  # offsets; and a server that would loop is refused
         while True:
-            page: Batchlist = self.list_batches(**query, offset=offset)
+            page: Batchlist = self.list_batches(**pager.query)
             for batch in page:
                 yield batch
-            offset = next_offset(offset, page.has_more, len(page))
-            if offset < 0:
+            if not pager.advance(page):
                 return
 
     def create_tasks(

@@ -218,6 +218,8 @@ class Paginator(list[ItemT]):
     limit: int
     offset: int
     has_more: bool
+    next_token: str | None = None
+    """The cursor of the next page, where the list has one (newer servers' task lists)."""
     request_id: str | None = None
     """The server's ``x-request-id`` of the answer this page came in."""
 
@@ -241,8 +243,6 @@ class Paginator(list[ItemT]):
 class Tasklist(Paginator[Task]):
     """One page of tasks: a ``list`` of :class:`Task` with the page's facts, and the
     ``next_token`` of the next page (newer servers)."""
-
-    next_token: str | None
 
     def __init__(
         self,

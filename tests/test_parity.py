@@ -349,3 +349,19 @@ def test_an_upload_that_cannot_be_read_or_is_too_big_is_refused_before_sending(
     small = tmp_path / "cow.txt"
     small.write_text("a cow")
     assert client.upload_file(small).attachment_url.startswith("scaledata://")
+
+
+def test_get_batches_refuses_a_server_that_would_page_for_ever() -> None:
+    batch = {"name": "b1", "status": "in_progress", "project": "p", "metadata": {},
+             "created_at": "2024-01-01T00:00:00.000Z"}  # fmt: skip
+    page = {"docs": [batch], "totalDocs": 10, "limit": 1, "offset": 0, "has_more": True}
+    with (
+        HostileServer(json_answer(page)) as server,
+        scaleapi.ScaleClient("test_k", base_url=server.url) as client,
+    ):
+        seen: list[str] = []
+        with pytest.raises(scaleapi.ScaleBadResponse, match="would not move forward"):
+            seen.extend(b.name for b in client.get_batches(project_name="p"))
+        assert seen == ["b1", "b1"]  # the two pages read before the loop shows
+        offsets = [r.target.partition("offset=")[2][:1] for r in server.requests]
+        assert offsets == ["", "1"]
