@@ -30,6 +30,7 @@ it: ``import scaleapi`` stays light.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
@@ -42,7 +43,18 @@ from yarl import URL
 from ._constants import DEFAULT_LIMITS
 from ._drivers import default_ssl_context
 from ._exceptions import ScaleBadResponse, ScaleException
-from ._transport import Exchange, Outcome, Send, drive_async
+from ._transport import (
+    Answer,
+    Call,
+    Exchange,
+    Outcome,
+    Outgoing,
+    Send,
+    Settings,
+    build_request,
+    drive_async,
+    json_body,
+)
 
 T = TypeVar("T")
 
@@ -50,8 +62,7 @@ _READ_CHUNK = 64 * 1024
 # h11 (httpx) accepts a response head of up to 16 KiB; aiohttp's default is 8 KiB a line.
 _MAX_HEAD_LINE = 16 * 1024
 # Left to aiohttp: it computes these, or (Accept-Encoding) says what it can decode.
-_DROPPED_HEADERS = frozenset({"host", "accept-encoding", "connection", "content-length"})
-_BODY_HEADERS = frozenset({b"content-encoding", b"content-length"})
+_DROPPED = frozenset({"host", "accept-encoding", "connection", "content-length"})
 _PROXY_SCHEMES = ("http://", "https://")
 _MAX_CACHED = 64  # timeouts and proxy choices remembered, at most
 
@@ -94,9 +105,29 @@ class AiohttpDriver:
         session = self._current_session()
 
         async def send(step: Send) -> Outcome:
-            return await self._send(session, step.request, step.max_bytes)
+            request = step.request
+            if not isinstance(request, Outgoing):  # made by build_request: take it as is
+                request = _from_httpx(request)
+            return await self._send(session, request, step.max_bytes)
 
         return await drive_async(steps, send, sleep)
+
+    @staticmethod
+    def build(settings: Settings, call: Call[Any]) -> Outgoing:
+        """The request of ``call`` for this driver: what ``build_request`` makes for
+        httpx, the same bytes on the wire. A JSON call with neither query nor headers of
+        its own (every create, get and cancel) is put together here, its URL and headers
+        taken from caches; the rest go through ``build_request``."""
+        if call.files is not None or call.params is not None or call.headers:
+            return _from_httpx(build_request(settings, call))
+        json = call.body is not None
+        return Outgoing(
+            call.method,
+            _full_url(settings.base_url + call.path),
+            _headers(tuple(settings.headers.items()), json),
+            json_body(call.body) if json else b"",
+            {"timeout": settings.timeout.as_dict()},
+        )
 
     def reserve(self, concurrency: int) -> None:
         """Allow ``concurrency`` connections from now on (a bulk create asks for one per
@@ -126,21 +157,16 @@ class AiohttpDriver:
     # -- sending ----------------------------------------------------------------------
 
     async def _send(
-        self, session: aiohttp.ClientSession, request: httpx.Request, limit: int
-    ) -> httpx.Response | httpx.HTTPError:
-        url = request.url
+        self, session: aiohttp.ClientSession, request: Outgoing, limit: int
+    ) -> Answer | httpx.HTTPError:
+        url = _yarl_url(request.url)
         proxy, proxy_headers = self._proxy_of(url)
-        headers = [
-            (name, value)
-            for name, value in request.headers.multi_items()
-            if name not in _DROPPED_HEADERS
-        ]
         try:
             async with session.request(
                 request.method,
-                URL(str(url), encoded=True),
+                url,
                 data=request.content or None,
-                headers=headers,
+                headers=request.headers,
                 allow_redirects=False,
                 timeout=self._timeout(request.extensions.get("timeout")),
                 proxy=proxy,
@@ -153,25 +179,15 @@ class AiohttpDriver:
                         answer.status,
                         request_id=answer.headers.get("x-request-id"),
                     )
-                content = await _read_capped(answer, limit)
-                return httpx.Response(
-                    answer.status,
-                    # The body is decompressed already: its length and encoding are new.
-                    headers=[
-                        (name, value)
-                        for name, value in answer.raw_headers
-                        if name.lower() not in _BODY_HEADERS
-                    ],
-                    content=content,
-                    request=request,
-                    extensions={
-                        "reason_phrase": (answer.reason or "").encode("latin-1", "replace")
-                    },
-                )
+                if length is not None and "Content-Encoding" not in answer.headers:
+                    content = await answer.read()  # exactly the announced length, no more
+                else:  # chunked or compressed: counted as it is decoded
+                    content = await _read_capped(answer, limit)
+                return Answer(answer.status, answer.headers, content, answer.reason or "")
         except aiohttp.ClientError as error:
-            return _as_httpx_error(error, request)
+            return _as_httpx_error(error)
         except TimeoutError:  # a timeout aiohttp did not wrap (it says ServerTimeoutError)
-            return httpx.ReadTimeout("timed out", request=request)
+            return httpx.ReadTimeout("timed out")
 
     def _timeout(self, given: Any) -> aiohttp.ClientTimeout:
         """httpx's four timeouts as aiohttp's: ``connect`` (a connection from the pool,
@@ -193,11 +209,11 @@ class AiohttpDriver:
             self._timeouts[key] = timeout
         return timeout
 
-    def _proxy_of(self, url: httpx.URL) -> tuple[URL | None, Mapping[str, str] | None]:
-        key = (url.scheme, url.host)
+    def _proxy_of(self, url: URL) -> tuple[URL | None, Mapping[str, str] | None]:
+        key = (url.scheme, url.host or "")
         found = self._proxy_for.get(key)
         if found is None:
-            proxy = self._proxy or _environment_proxy_for(self._env_proxies, url)
+            proxy = self._proxy or _environment_proxy_for(self._env_proxies, *key)
             found = (None, None) if proxy is None else (URL(str(proxy.url)), dict(proxy.headers))
             if len(self._proxy_for) >= _MAX_CACHED:
                 self._proxy_for.clear()
@@ -249,23 +265,54 @@ async def _read_capped(answer: aiohttp.ClientResponse, limit: int) -> bytes:
     return bytes(body)
 
 
-def _as_httpx_error(error: aiohttp.ClientError, request: httpx.Request) -> httpx.HTTPError:
+def _from_httpx(request: httpx.Request) -> Outgoing:
+    headers = [
+        (name, value) for name, value in request.headers.multi_items() if name not in _DROPPED
+    ]
+    return Outgoing(
+        request.method, str(request.url), headers, request.content, dict(request.extensions)
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _full_url(url: str) -> str:
+    """``url`` as httpx sends it (percent-encoded where it must be)."""
+    return str(httpx.URL(url))
+
+
+@functools.lru_cache(maxsize=256)
+def _yarl_url(url: str) -> URL:
+    return URL(url, encoded=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _headers(items: tuple[tuple[str, str], ...], json: bool) -> tuple[tuple[str, str], ...]:
+    """The client's headers as this driver sends them (see ``build_request``): the JSON
+    content type when there is a JSON body and no other type was given; not what
+    aiohttp sets itself."""
+    kept = tuple((name, value) for name, value in items if name.lower() not in _DROPPED)
+    if json and not any(name.lower() == "content-type" for name, _ in kept):
+        kept += (("Content-Type", "application/json"),)
+    return kept
+
+
+def _as_httpx_error(error: aiohttp.ClientError) -> httpx.HTTPError:
     """The ``httpx`` error that httpx itself raises for the same failure, so that
     ``exchange`` classifies it the same way (not sent, timed out, dropped)."""
     detail = _describe(error)
     if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(detail, request=request)
+        return httpx.ConnectTimeout(detail)
     if isinstance(error, aiohttp.ServerTimeoutError):
-        return httpx.ReadTimeout(detail, request=request)
+        return httpx.ReadTimeout(detail)
     if isinstance(error, aiohttp.ClientConnectorError):
-        return httpx.ConnectError(detail, request=request)
+        return httpx.ConnectError(detail)
     if isinstance(error, aiohttp.ClientHttpProxyError):
-        return httpx.ProxyError(detail, request=request)
+        return httpx.ProxyError(detail)
     if isinstance(error, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
-        return httpx.UnsupportedProtocol(detail, request=request)
+        return httpx.UnsupportedProtocol(detail)
     if isinstance(error, aiohttp.ClientOSError):
-        return httpx.ReadError(detail, request=request)
-    return httpx.RemoteProtocolError(detail, request=request)
+        return httpx.ReadError(detail)
+    return httpx.RemoteProtocolError(detail)
 
 
 def _describe(error: aiohttp.ClientError) -> str:
@@ -316,9 +363,11 @@ def _environment_proxies() -> dict[str, str]:
     return {scheme: found[scheme] for scheme in ("http", "https", "all", "no") if found.get(scheme)}
 
 
-def _environment_proxy_for(proxies: Mapping[str, str], url: httpx.URL) -> httpx.Proxy | None:
-    proxy = proxies.get(url.scheme) or proxies.get("all")
-    if proxy is None or _bypassed(proxies.get("no", ""), url.host):
+def _environment_proxy_for(
+    proxies: Mapping[str, str], scheme: str, host: str
+) -> httpx.Proxy | None:
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if proxy is None or _bypassed(proxies.get("no", ""), host):
         return None
     return _check_proxy(_with_scheme(proxy))
 

@@ -325,7 +325,7 @@ class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
 
     async def _run(self, call: Call[T]) -> Raw[T]:
         if self._driver is not None:
-            return await self._driver.run(exchange_raw(self._settings, call))
+            return await self._driver.run(exchange_raw(self._settings, call, self._driver.build))
         return await run_async(self._pool.get, exchange_raw(self._settings, call))
 
     async def aclose(self) -> None:

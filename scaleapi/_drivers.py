@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ._constants import ASYNC_TRANSPORT_ENV
 from ._exceptions import ScaleException
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from ._transport import Exchange
+    from ._transport import Call, Exchange, Request, Settings
 
 T = TypeVar("T")
 
@@ -33,9 +33,12 @@ TRANSPORTS = ("auto", "aiohttp", "httpx")
 
 
 class AsyncDriver(Protocol):
-    """Sends the requests of an exchange, async: what ``AiohttpDriver`` is."""
+    """Sends the requests of an exchange, async: what ``AiohttpDriver`` is. ``build``
+    makes the requests of the exchanges it is given (see ``exchange``)."""
 
     async def run(self, steps: Exchange[T]) -> T: ...
+
+    def build(self, settings: Settings, call: Call[Any]) -> Request: ...
 
     async def aclose(self) -> None: ...
 
@@ -47,6 +50,8 @@ class SyncDriver(Protocol):
     """The sync counterpart of :class:`AsyncDriver` (none but httpx's exists today)."""
 
     def run(self, steps: Exchange[T]) -> T: ...
+
+    def build(self, settings: Settings, call: Call[Any]) -> Request: ...
 
     def close(self) -> None: ...
 

@@ -322,7 +322,7 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
 
     def _run(self, call: Call[T]) -> Raw[T]:
         if self._driver is not None:
-            return self._driver.run(exchange_raw(self._settings, call))
+            return self._driver.run(exchange_raw(self._settings, call, self._driver.build))
         return run_sync(self._pool.get, exchange_raw(self._settings, call))
 
     def close(self) -> None:

@@ -118,6 +118,25 @@ def read_request(conn: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
+def recording(serve: Callable[[Handler], Server]) -> tuple[Server, list[bytes]]:
+    """A server that answers every request with ``TASK``, and the requests it read."""
+    seen: list[bytes] = []
+
+    def handler(conn: socket.socket) -> None:
+        while request := read_request(conn):
+            seen.append(request)
+            conn.sendall(response(200, None, "Content-Type: application/json"))
+
+    return serve(handler), seen
+
+
+def parse_request(request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """The request line, the headers (names in lower case) and the body."""
+    head, _, body = request.partition(b"\r\n\r\n")
+    line, *rest = head.decode().split("\r\n")
+    return line, {k.lower(): v.strip() for k, _, v in (h.partition(":") for h in rest)}, body
+
+
 def response(status: int = 200, body: bytes | None = None, *headers: str) -> bytes:
     content = json.dumps(TASK).encode() if body is None else body
     lines = [f"HTTP/1.1 {status} Whatever", f"Content-Length: {len(content)}", *headers]
@@ -170,20 +189,11 @@ def test_the_transport_is_the_one_asked_for(transport: str) -> None:
 def test_an_answer_is_parsed_and_the_request_is_what_httpx_sends(
     transport: str, serve: Callable[[Handler], Server]
 ) -> None:
-    seen: list[bytes] = []
-
-    def handler(conn: socket.socket) -> None:
-        while request := read_request(conn):
-            seen.append(request)
-            conn.sendall(response(200, None, "Content-Type: application/json"))
-
-    server = serve(handler)
+    server, seen = recording(serve)
     task = run(server.url, create)
     assert task.id == TASK["task_id"] and task.status == "pending"
-    head, _, body = seen[0].partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    assert lines[0] == "POST /v1/task/categorization HTTP/1.1"
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    line, headers, body = parse_request(seen[0])
+    assert line == "POST /v1/task/categorization HTTP/1.1"
     token = base64.b64encode(f"{KEY}:".encode()).decode()
     assert headers["authorization"] == f"Basic {token}"
     assert headers["content-type"] == "application/json"
@@ -420,3 +430,58 @@ def test_a_bulk_create_opens_a_connection_for_each_create_in_flight(
         assert open_now[1] > 4  # the pool grew to the concurrency asked for
     else:
         assert open_now[1] <= 4  # httpx keeps the client's pool as it is
+
+
+@pytest.mark.skipif(not HAS_AIOHTTP, reason="the aiohttp extra is not installed")
+def test_every_kind_of_request_is_the_same_on_the_wire_over_both_transports(
+    serve: Callable[[Handler], Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The aiohttp driver builds its own requests (no ``httpx.Request``): a JSON body, a
+    query, a path to encode, a body-less POST and per-call headers must reach the server
+    as httpx would send them."""
+    server, seen = recording(serve)
+
+    async def calls(client: scaleapi.AsyncScaleClient) -> None:
+        await create(client)
+        await client.get_task("5774 cc/78", extra_headers={"X-Trace": "t-1"})
+        await client.cancel_task(str(TASK["task_id"]))
+        with contextlib.suppress(scaleapi.ScaleException):  # one task is not a page
+            await client.list_tasks(project="kitten pics", status="pending", tags=["a", "b"])
+
+    def wire(transport: str) -> list[tuple[str, dict[str, str], bytes]]:
+        monkeypatch.setenv(ASYNC_TRANSPORT_ENV, transport)
+        seen.clear()
+        run(server.url, calls)
+        found = [parse_request(request) for request in seen]
+        for _, headers, _ in found:
+            for computed in ("accept", "accept-encoding", "connection"):  # each client's own
+                headers.pop(computed, None)
+        return found
+
+    over_httpx, over_aiohttp = wire("httpx"), wire("aiohttp")
+    assert len(over_httpx) == 4
+    assert over_aiohttp == over_httpx
+    assert over_httpx[1][0] == "GET /v1/task/5774%20cc%2F78 HTTP/1.1"
+    assert over_httpx[1][1]["x-trace"] == "t-1"
+    assert "project=kitten+pics" in over_httpx[3][0] or "project=kitten%20pics" in over_httpx[3][0]
+
+
+@pytest.mark.skipif(not HAS_AIOHTTP, reason="the aiohttp extra is not installed")
+def test_a_raw_response_over_aiohttp_is_the_answer_as_httpx_would_give_it(
+    serve: Callable[[Handler], Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def handler(conn: socket.socket) -> None:
+        while read_request(conn):
+            packed = gzip.compress(json.dumps(TASK).encode())
+            conn.sendall(
+                response(200, packed, "Content-Encoding: gzip", "X-Request-Id: req-7", "X-A: 1")
+            )
+
+    server = serve(handler)
+    monkeypatch.setenv(ASYNC_TRANSPORT_ENV, "aiohttp")
+    raw = run(server.url, lambda c: c.with_raw_response.fetch_task(str(TASK["task_id"])))
+    assert raw.status_code == 200 and raw.request_id == "req-7"
+    assert raw.parsed.id == TASK["task_id"]
+    assert raw.headers["x-a"] == "1" and "content-encoding" not in raw.headers
+    assert raw.http_response.json() == TASK
+    assert raw.http_response.reason_phrase == "Whatever"
