@@ -124,7 +124,7 @@ class AiohttpDriver:
         return Outgoing(
             call.method,
             _full_url(settings.base_url + call.path),
-            _headers(tuple(settings.headers.items()), json),
+            _headers(settings.header_items, json),
             json_body(call.body) if json else b"",
             {"timeout": settings.timeout.as_dict()},
         )

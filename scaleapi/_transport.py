@@ -254,6 +254,11 @@ class Settings:
     deadline: float | None = DEFAULT_DEADLINE
     max_response_bytes: int = MAX_RESPONSE_BYTES
 
+    @functools.cached_property
+    def header_items(self) -> tuple[tuple[str, str], ...]:
+        """``headers`` as a tuple of pairs: the key of the caches of ready headers."""
+        return tuple(self.headers.items())
+
 
 def _classify(error: httpx.HTTPError) -> Failure:
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
@@ -368,7 +373,8 @@ def build_request(settings: Settings, call: Call[Any]) -> httpx.Request:
     if call.params is not None:
         url = httpx.URL(url, params=call.params)
     content = b"" if call.body is None else json_body(call.body)
-    base = _base_headers(tuple(headers.items()), call.body is not None)
+    items = tuple(headers.items()) if call.headers else settings.header_items
+    base = _base_headers(items, call.body is not None)
     names = base.keys()
     raw = base.raw
     if "host" not in names and url.host:
