@@ -53,6 +53,7 @@ from ._transport import (
     Settings,
     build_request,
     drive_async,
+    header_items,
     json_body,
 )
 
@@ -124,7 +125,7 @@ class AiohttpDriver:
         return Outgoing(
             call.method,
             _full_url(settings.base_url + call.path),
-            _headers(settings.header_items, json),
+            _headers(header_items(settings), json),
             json_body(call.body) if json else b"",
             {"timeout": settings.timeout.as_dict()},
         )

@@ -254,10 +254,23 @@ class Settings:
     deadline: float | None = DEFAULT_DEADLINE
     max_response_bytes: int = MAX_RESPONSE_BYTES
 
-    @functools.cached_property
-    def header_items(self) -> tuple[tuple[str, str], ...]:
-        """``headers`` as a tuple of pairs: the key of the caches of ready headers."""
-        return tuple(self.headers.items())
+
+_HEADER_ITEMS: dict[int, tuple[Mapping[str, str], tuple[tuple[str, str], ...]]] = {}
+
+
+def header_items(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """``settings.headers`` as a tuple of pairs, the key of the caches of ready headers;
+    remembered for the last few settings (by identity), so that a call does not walk
+    them. Kept out of ``Settings``: nothing reachable from a client may show the key."""
+    headers = settings.headers
+    found = _HEADER_ITEMS.get(id(headers))
+    if found is not None and found[0] is headers:
+        return found[1]
+    items = tuple(headers.items())
+    if len(_HEADER_ITEMS) >= 64:
+        _HEADER_ITEMS.clear()
+    _HEADER_ITEMS[id(headers)] = (headers, items)
+    return items
 
 
 def _classify(error: httpx.HTTPError) -> Failure:
@@ -373,7 +386,7 @@ def build_request(settings: Settings, call: Call[Any]) -> httpx.Request:
     if call.params is not None:
         url = httpx.URL(url, params=call.params)
     content = b"" if call.body is None else json_body(call.body)
-    items = tuple(headers.items()) if call.headers else settings.header_items
+    items = tuple(headers.items()) if call.headers else header_items(settings)
     base = _base_headers(items, call.body is not None)
     names = base.keys()
     raw = base.raw
