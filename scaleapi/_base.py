@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import ssl
 from collections.abc import Callable
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeAlias, TypeVar
 
 import attrs
 import httpx
@@ -29,11 +30,16 @@ _OBJECTS: dict[str, Any] = {
 }
 """The hand-written class of each kind of object the generated table names."""
 
+Connection: TypeAlias = tuple[httpx.Limits, str | httpx.Proxy | None, bool | ssl.SSLContext | None]
+"""How a client made without ``http_client`` connects: its pool limits, its proxy and the
+TLS check of the 2.x options (``None``: the default)."""
+
 
 class BaseClient(Generic[H]):
     _settings: Settings
     _owns_http: bool
     _auto_unique_id: bool
+    _connection: Connection
 
     @property
     def base_url(self) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 import attrs
 import httpx
 
-from scaleapi._base import BaseClient
+from scaleapi._base import BaseClient, Connection
 from scaleapi._compat import (
     LegacyOptions,
     ReviewStatuses,
@@ -103,20 +103,20 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
             max_response_bytes=max_response_bytes,
         )
         self._auto_unique_id = auto_unique_id
+        proxy = proxy if proxy is not None else legacy.proxy
+        self._connect(http_client, (limits, proxy, legacy.verify))
+
+    def _connect(self, http_client: httpx.Client | None, connection: Connection) -> None:
+        """Set up how this client sends (``http_client``, or connections of its own made
+        as ``connection`` says); nothing is opened before the first call."""
+        limits, proxy, verify = connection
+        self._connection = connection
         self._owns_http = http_client is None
-        self._pool = make_pool(
-            http_client,
-            httpx.Client,
-            limits=limits,
-            proxy=proxy if proxy is not None else legacy.proxy,
-            verify=legacy.verify,
-        )
+        self._pool = make_pool(http_client, httpx.Client, limits=limits, proxy=proxy, verify=verify)
         # A faster driver than httpx's, where one is installed (see scaleapi/_drivers.py);
         # not with the 2.x TLS options, which only the httpx client takes.
         self._driver: SyncDriver | None = (
-            fast_sync_driver(http_client, limits, proxy if proxy is not None else legacy.proxy)
-            if legacy.verify is None
-            else None
+            fast_sync_driver(http_client, limits, proxy) if verify is None else None
         )
 
     # -- what is not one operation ------------------------------------------------
