@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import ssl
 from collections.abc import Callable
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeAlias, TypeVar
 
 import attrs
 import httpx
@@ -29,11 +30,19 @@ _OBJECTS: dict[str, Any] = {
 }
 """The hand-written class of each kind of object the generated table names."""
 
+Connection: TypeAlias = tuple[httpx.Limits, str | httpx.Proxy | None, bool | ssl.SSLContext | None]
+"""How a client made without ``http_client`` connects: its pool limits, its proxy and the
+TLS check of the 2.x options (``None``: the default)."""
+
 
 class BaseClient(Generic[H]):
     _settings: Settings
     _owns_http: bool
     _auto_unique_id: bool
+    _connection: Connection
+    _acts_for: BaseClient[Any] | None = None
+    """The client that the tasks and objects this one reads act through (``task.refresh()``):
+    ``None``, this one; a sync client's bulk create reads them for the sync client."""
 
     @property
     def base_url(self) -> str:
@@ -81,7 +90,7 @@ class BaseClient(Generic[H]):
         return clone
 
     def _task(self, raw: RawTask) -> Task[Any, Any]:
-        return Task(raw[0], raw[1], self)
+        return Task(raw[0], raw[1], self._acts_for or self)
 
     def _tasklist(self, page: Page) -> Tasklist:
         model = page.model
@@ -111,15 +120,17 @@ class BaseClient(Generic[H]):
         return [wrap(v) for v in value] if op.result.endswith("_list") else wrap(value)
 
     def _object_maker(self, cls: Any) -> Callable[[Any], Any]:
+        owner = self._acts_for or self
+
         def make(pair: tuple[Any, dict[str, Any]]) -> Any:
-            return cls(pair[0], pair[1], self)
+            return cls(pair[0], pair[1], owner)
 
         return make
 
     def _batchlist(self, page: ObjectPage) -> Batchlist:
         model = page.model
         return Batchlist(
-            [Batch(m, d, self) for m, d in page.items],
+            [Batch(m, d, self._acts_for or self) for m, d in page.items],
             total=model.total_docs,
             limit=model.limit,
             offset=model.offset,

@@ -1,16 +1,24 @@
 """Creating many tasks at once: a bounded window of concurrent creates, results in order.
 
-Bulk creates go through the very client they are asked of: it hands over its own
-``_create_one`` (one create, and the lookup of the task that has a taken ``unique_id``),
-so its connections, proxy, TLS settings and retry options are the ones used (an
-``http_client`` passed to it included).
+The async client's bulk create runs on the caller's event loop, through that very client
+(its connections, proxy, TLS settings and retry options; an ``http_client`` passed to it
+included). The sync client's runs the same async code on an event loop in a thread of its
+own, through an ``AsyncScaleClient`` with the sync client's very settings (its "twin"),
+when the async client would send with aiohttp; otherwise (its own ``http_client``, say)
+it runs ``concurrency`` threads over the sync client itself. Each client hands over its
+own ``_create_one``: one create, and the lookup of the task that has a taken
+``unique_id``.
 """
+
+# The clients' own helper: it reads their private parts, as their methods would.
+# pyright: reportPrivateUsage=false
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import contextlib
+import threading
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -20,12 +28,16 @@ from collections.abc import (
     Iterator,
     Mapping,
 )
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from ._exceptions import ScaleException, ScaleInvalidRequest
 from ._task import Task
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncScaleClient
+    from ._sync_client import ScaleClient
 
 READ_AHEAD = 4
 """How many windows of results may wait, finished, for a slower item before them."""
@@ -76,18 +88,33 @@ async def _aiter(
 
 
 async def bulk_create(
-    one: AsyncOne,
+    client: AsyncScaleClient,
     task_type: str,
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
 ) -> AsyncGenerator[BulkResult, None]:
     """See :meth:`AsyncScaleClient.create_tasks`: the results of :func:`bulk_batches`,
     one by one."""
-    batches = bulk_batches(one, task_type, items, concurrency)
+    batches = _client_batches(client, task_type, items, concurrency)
     async with contextlib.aclosing(batches):
         async for batch in batches:
             for result in batch:
                 yield result
+
+
+def _client_batches(
+    client: AsyncScaleClient,
+    task_type: str,
+    items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+    concurrency: int,
+    *,
+    least: int = 1,
+) -> AsyncGenerator[list[BulkResult], None]:
+    """:func:`bulk_batches` through ``client``, with a connection for each create in
+    flight when its driver has a pool of its own."""
+    if client._driver is not None:
+        client._driver.reserve(concurrency)
+    return bulk_batches(client._create_one, task_type, items, concurrency, least=least)
 
 
 async def bulk_batches(
@@ -95,6 +122,8 @@ async def bulk_batches(
     task_type: str,
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
+    *,
+    least: int = 1,
 ) -> AsyncGenerator[list[BulkResult], None]:
     """The bulk create, as lists of the results that are ready, in input order.
 
@@ -106,7 +135,8 @@ async def bulk_batches(
 
     Each finished create is noticed by a callback of its own (``asyncio.wait`` would walk
     every create in flight each time one finishes: a cost that grows with the
-    concurrency), and each yield hands over every result that is ready.
+    concurrency), and each yield hands over every result that is ready: as soon as one
+    is, or once ``least`` are, or as many as are when no more creates can start.
     """
     _check(concurrency)
     in_flight: set[asyncio.Future[BulkResult]] = set()
@@ -126,7 +156,7 @@ async def bulk_batches(
         ready.set()
 
     source = _aiter(items).__aiter__()
-    started = yielded = 0
+    started = yielded = ready_to = 0
     exhausted = False
     try:
         while True:
@@ -146,11 +176,15 @@ async def bulk_batches(
                 started += 1
             if crashed:
                 raise crashed[0]
-            if yielded in finished:
-                batch: list[BulkResult] = []
-                while yielded in finished:
-                    batch.append(finished.pop(yielded))
-                    yielded += 1
+            while ready_to in finished:
+                ready_to += 1
+            if ready_to > yielded and (
+                ready_to - yielded >= least
+                or not in_flight
+                or started - yielded >= READ_AHEAD * concurrency
+            ):
+                batch = [finished.pop(i) for i in range(yielded, ready_to)]
+                yielded = ready_to
                 yield batch
                 continue
             if not in_flight:
@@ -166,15 +200,118 @@ async def bulk_batches(
 
 
 def sync_bulk_create(
+    client: ScaleClient,
+    task_type: str,
+    items: Iterable[Mapping[str, Any]],
+    concurrency: int,
+) -> Iterator[BulkResult]:
+    """See :meth:`ScaleClient.create_tasks`: the async bulk create on an event loop of its
+    own, through an async twin of ``client``, when that twin would send with aiohttp;
+    else threads over ``client``."""
+    _check(concurrency)
+    twin = _async_twin(client)
+    if twin is None:
+        if client._driver is not None:
+            client._driver.reserve(concurrency)
+        yield from _threads(client._create_one, task_type, items, concurrency)
+    else:
+        yield from _on_loop(twin, task_type, items, concurrency)
+
+
+def _async_twin(client: ScaleClient) -> AsyncScaleClient | None:
+    """An ``AsyncScaleClient`` with ``client``'s very settings (key, base URL, timeouts,
+    retries, deadline, size cap, ``auto_unique_id``) and connection options, made without
+    reading the arguments or the environment again; the tasks it reads act through
+    ``client`` (``result.task.refresh()``). ``None`` when ``client`` sends over an
+    ``http_client`` it was given, or when the twin would not send with the fast driver
+    (the async client's own choice, made by the same code)."""
+    if not client._pool.owned:
+        return None  # the caller's connections, proxies and mounts: theirs to use
+    from ._async_client import AsyncScaleClient
+
+    twin = AsyncScaleClient.__new__(AsyncScaleClient)
+    twin._settings = client._settings
+    twin._auto_unique_id = client._auto_unique_id
+    twin._acts_for = client  # the tasks it reads are the sync client's: task.refresh()
+    twin._connect(None, client._connection)
+    return twin if twin._driver is not None else None
+
+
+class _Stepper:
+    """Steps an async generator of batches from another thread, on the loop it runs on."""
+
+    def __init__(self, batches: AsyncGenerator[list[BulkResult], None]) -> None:
+        self._batches = batches
+        self._step: asyncio.Task[Any] | None = None
+
+    async def next(self) -> list[BulkResult] | None:
+        """The next batch; ``None`` when there is none."""
+        self._step = asyncio.current_task()
+        try:
+            return await anext(self._batches)
+        except StopAsyncIteration:
+            return None
+        finally:
+            self._step = None
+
+    async def close(self, twin: AsyncScaleClient) -> None:
+        """Cancel a step the consumer stopped waiting for, close the generator (which
+        cancels and awaits the creates in flight), then the twin's connections and what
+        else the loop holds: async generators, the resolver's threads."""
+        loop = asyncio.get_running_loop()
+        try:
+            step = self._step
+            if step is not None:
+                step.cancel()
+                await asyncio.wait([step])
+            await self._batches.aclose()
+        finally:
+            try:
+                await twin.aclose()
+            finally:
+                await loop.shutdown_asyncgens()
+                await loop.shutdown_default_executor()
+
+
+def _on_loop(
+    twin: AsyncScaleClient,
+    task_type: str,
+    items: Iterable[Mapping[str, Any]],
+    concurrency: int,
+) -> Iterator[BulkResult]:
+    """The async bulk create of ``twin`` on a new event loop in a thread of its own
+    (which reads ``items``), a batch of ready results per hop between the threads. The
+    loop and its thread end with the iteration: used up, failed or closed early."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="scaleapi-bulk", daemon=True)
+    thread.start()
+    # A hop takes a few turns of the busy loop, during which no create starts: fewer,
+    # fuller batches (``concurrency`` results each, as a rule) keep more in flight.
+    batches = _client_batches(twin, task_type, items, concurrency, least=concurrency)
+    stepper = _Stepper(batches)
+    try:
+        while True:
+            batch = asyncio.run_coroutine_threadsafe(stepper.next(), loop).result()
+            if batch is None:
+                return
+            yield from batch
+    finally:
+        try:
+            asyncio.run_coroutine_threadsafe(stepper.close(twin), loop).result()
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+
+
+def _threads(
     one: SyncOne,
     task_type: str,
     items: Iterable[Mapping[str, Any]],
     concurrency: int,
 ) -> Iterator[BulkResult]:
-    """See :meth:`ScaleClient.create_tasks`: ``concurrency`` threads share the client
-    (httpx clients are thread-safe), with the same ordering and memory bound as the async
-    bulk create."""
-    _check(concurrency)
+    """``concurrency`` threads share the client (httpx clients are thread-safe), with the
+    same ordering and memory bound as the async bulk create."""
     source = iter(items)
     window: dict[int, concurrent.futures.Future[BulkResult]] = {}
     started = yielded = 0

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 import attrs
 import httpx
 
-from scaleapi._base import BaseClient
+from scaleapi._base import BaseClient, Connection
 from scaleapi._compat import (
     LegacyOptions,
     ReviewStatuses,
@@ -103,20 +103,20 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
             max_response_bytes=max_response_bytes,
         )
         self._auto_unique_id = auto_unique_id
+        proxy = proxy if proxy is not None else legacy.proxy
+        self._connect(http_client, (limits, proxy, legacy.verify))
+
+    def _connect(self, http_client: httpx.Client | None, connection: Connection) -> None:
+        """Set up how this client sends (``http_client``, or connections of its own made
+        as ``connection`` says); nothing is opened before the first call."""
+        limits, proxy, verify = connection
+        self._connection = connection
         self._owns_http = http_client is None
-        self._pool = make_pool(
-            http_client,
-            httpx.Client,
-            limits=limits,
-            proxy=proxy if proxy is not None else legacy.proxy,
-            verify=legacy.verify,
-        )
+        self._pool = make_pool(http_client, httpx.Client, limits=limits, proxy=proxy, verify=verify)
         # A faster driver than httpx's, where one is installed (see scaleapi/_drivers.py);
         # not with the 2.x TLS options, which only the httpx client takes.
         self._driver: SyncDriver | None = (
-            fast_sync_driver(http_client, limits, proxy if proxy is not None else legacy.proxy)
-            if legacy.verify is None
-            else None
+            fast_sync_driver(http_client, limits, proxy) if verify is None else None
         )
 
     # -- what is not one operation ------------------------------------------------
@@ -259,14 +259,21 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
         Yields a :class:`BulkResult` per item, in input order, as soon as it and all before
         it are done: ``created``, ``existing`` (its ``unique_id`` was taken: the task that
         has it) or ``failed`` (with its exception; the rest go on). Items are read lazily,
-        so a huge iterable (a file, say) is never held in memory. Creates go through this
-        client's own connections and settings.
+        so a huge iterable (a file, say) is never held in memory. Creates use this
+        client's settings (key, timeouts, retries, deadline).
+
+        ``AsyncScaleClient`` runs the creates as tasks of the running event loop, over its
+        own connections (an ``http_client`` passed to it included). ``ScaleClient`` runs
+        that same async code on an event loop of its own, in a thread named
+        ``scaleapi-bulk`` that lives while the results are iterated, over aiohttp
+        connections of its own; then ``items`` is read in that thread. It does so unless
+        it was given an ``http_client`` (or the 2.x ``verify``/``cert``), or aiohttp is not
+        installed or is turned off (``$SCALE_ASYNC_TRANSPORT=httpx``): then ``concurrency``
+        threads share its ``httpx.Client`` (yours: its connections, proxies and mounts).
         """
         from scaleapi._bulk import sync_bulk_create  # asyncio loads only when it is used
 
-        if self._driver is not None:
-            self._driver.reserve(concurrency)  # a connection for each create in flight
-        return sync_bulk_create(self._create_one, task_type, items, concurrency)
+        return sync_bulk_create(self, task_type, items, concurrency)
 
     def _create_one(
         self, task_type: TaskType | enums.TaskType, index: int, params: Mapping[str, Any]

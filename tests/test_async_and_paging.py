@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import importlib.util
 import itertools
 import json
-from collections.abc import Iterator
+import os
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import httpx
 import pytest
 
 import scaleapi
+from scaleapi._bulk import READ_AHEAD
 from scaleapi.sandbox import Sandbox
 
 PARAMS: dict[str, Any] = {
@@ -187,8 +196,174 @@ def test_cancelling_a_bulk_run_leaves_nothing_in_flight() -> None:
     assert 2 <= total < 100  # the run stopped early
 
 
-def test_sync_create_tasks_wraps_the_async_one(client: scaleapi.ScaleClient) -> None:
-    results = list(client.create_tasks("categorization", iter([PARAMS] * 30), concurrency=4))
+# ScaleClient.create_tasks runs the async bulk create on an event loop in a thread of its
+# own when the async client would send with aiohttp (`make test` runs these tests again
+# with SCALE_ASYNC_TRANSPORT=httpx: then threads share the sync client's httpx.Client).
+ON_A_LOOP = (
+    os.environ.get("SCALE_ASYNC_TRANSPORT", "auto") != "httpx"
+    and importlib.util.find_spec("aiohttp") is not None
+)
+
+
+class Reader:
+    """Items to create, noting where each was read: the thread, and whether an event
+    loop was running there."""
+
+    def __init__(self, items: Iterable[Mapping[str, Any]]) -> None:
+        self.items = items
+        self.read = 0
+        self.where: set[tuple[str, bool]] = set()
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        for item in self.items:
+            self.read += 1
+            try:
+                asyncio.get_running_loop()
+                on_loop = True
+            except RuntimeError:
+                on_loop = False
+            self.where.add((threading.current_thread().name, on_loop))
+            yield item
+
+
+def bulk_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("scaleapi-bulk")]
+
+
+def test_sync_create_tasks_keeps_order_and_statuses_on_its_own_loop(
+    client: scaleapi.ScaleClient,
+) -> None:
+    taken = client.create_task("categorization", unique_id="taken", **PARAMS)
+    items = [{**PARAMS, "metadata": {"n": n}} for n in range(30)]
+    items[7] = {**PARAMS, "unique_id": "taken"}
+    items[20] = {**PARAMS, "categories": []}  # refused by the API
+    reader = Reader(items)
+    before = threading.active_count()
+    results = list(client.create_tasks("categorization", reader, concurrency=4))
     assert [r.index for r in results] == list(range(30))
-    assert all(r.ok for r in results)
-    assert client.tasks(limit=1).total == 30
+    statuses = ["created"] * 30
+    statuses[7], statuses[20] = "existing", "failed"
+    assert [r.status for r in results] == statuses
+    assert results[7].task is not None and results[7].task.id == taken.id
+    assert isinstance(results[20].error, scaleapi.ScaleInvalidRequest)
+    assert all(
+        r.task and r.task.metadata == {"n": r.index} for r in results if r.index not in (7, 20)
+    )
+    assert client.tasks(limit=1).total == 29  # the taken one, and 28 new
+    # The tasks are the sync client's, whichever way they were made.
+    assert results[0].task is not None and results[0].task.refresh().id == results[0].task.id
+    assert results[7].task.refresh().id == taken.id
+    # The path taken: the items were read on the bulk's event loop thread, or else (over
+    # httpx) by this thread, as the threads sharing the client were fed.
+    if ON_A_LOOP:
+        assert reader.where == {("scaleapi-bulk", True)}
+    else:
+        assert reader.where == {(threading.current_thread().name, False)}
+    assert bulk_threads() == [] and threading.active_count() == before
+
+
+def test_sync_create_tasks_sends_through_a_given_http_client(
+    scale_sandbox_url: str, key: str
+) -> None:
+    sent: list[str] = []  # list.append: safe from the threads that send
+    http = httpx.Client(event_hooks={"request": [lambda r: sent.append(r.url.path)]})
+    items = [dict(PARAMS) for _ in range(12)]
+    items[3] = {**PARAMS, "unique_id": "taken"}
+    reader = Reader(items)
+    with http, scaleapi.ScaleClient(key, base_url=scale_sandbox_url, http_client=http) as c:
+        c.create_task("categorization", unique_id="taken", **PARAMS)
+        sent.clear()
+        results = list(c.create_tasks("categorization", reader, concurrency=4))
+    assert [r.status for r in results] == ["created"] * 3 + ["existing"] + ["created"] * 8
+    # Every create, and the lookup of the taken unique_id, went through the caller's client.
+    assert sorted(sent) == sorted(["/v1/task/categorization"] * 12 + ["/v1/tasks"])
+    assert reader.where == {(threading.current_thread().name, False)}
+
+
+def test_sync_create_tasks_reads_the_items_lazily(client: scaleapi.ScaleClient) -> None:
+    def endless() -> Iterator[Mapping[str, Any]]:
+        for n in itertools.count():
+            assert n < 10_000, "the items were read eagerly"
+            yield PARAMS
+
+    reader = Reader(endless())
+    for got, result in enumerate(client.create_tasks("categorization", reader, concurrency=4), 1):
+        assert result.ok
+        if got == 10:
+            break
+    assert 10 <= reader.read <= 10 + READ_AHEAD * 4
+    assert bulk_threads() == []
+
+
+@contextlib.contextmanager
+def nothing_left_behind(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Asserts that the block leaves no bulk thread, no unclosed socket or session
+    (ResourceWarning) and no asyncio error (a task destroyed while pending, say)."""
+    gc.collect()  # what earlier tests left is not this block's
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+    assert bulk_threads() == []
+
+
+@pytest.mark.parametrize("how", ["break", "close"])
+def test_stopping_a_sync_bulk_run_early_cancels_it_and_leaves_nothing_behind(
+    how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        nothing_left_behind(caplog),
+        Sandbox(latency_ms=100) as sandbox,
+        scaleapi.ScaleClient("live_s", base_url=sandbox.base_url) as c,
+    ):
+        before = threading.active_count()
+        results = c.create_tasks("categorization", [PARAMS] * 100, concurrency=8)
+        if how == "break":
+            for n, result in enumerate(results):
+                assert result.ok
+                if n == 2:
+                    break
+            del results
+        else:
+            assert next(results).ok and next(results).ok
+            results.close()
+        assert bulk_threads() == [] and threading.active_count() == before
+        total = c.tasks(limit=1).total
+        time.sleep(0.3)  # longer than a create takes: none is still on its way
+        assert c.tasks(limit=1).total == total
+        assert 2 <= total < 100  # the run stopped early
+        again = list(c.create_tasks("categorization", [PARAMS] * 5, concurrency=8))
+        assert [r.status for r in again] == ["created"] * 5
+        assert c.tasks(limit=1).total == total + 5
+
+
+@pytest.mark.skipif(
+    signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
+    reason="Ctrl-C is handled elsewhere in this process",
+)
+def test_ctrl_c_while_a_sync_bulk_run_waits_stops_it_at_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    main = threading.get_ident()
+    with (
+        nothing_left_behind(caplog),
+        Sandbox(latency_ms=1500) as sandbox,
+        scaleapi.ScaleClient("live_k", base_url=sandbox.base_url) as c,
+    ):
+        before = threading.active_count()
+        # Ctrl-C while the first creates are on the server (each takes 1.5 s).
+        timer = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT))
+        start = time.monotonic()
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            for _ in c.create_tasks("categorization", [PARAMS] * 100, concurrency=8):
+                pass
+        waited = time.monotonic() - start
+        timer.join()
+        assert bulk_threads() == [] and threading.active_count() == before
+        if ON_A_LOOP:  # threads cannot be stopped: they finish the creates they began
+            assert waited < 1.0  # the creates on their way were not waited for
+        time.sleep(1.6)
+        assert c.tasks(limit=1).total <= 8  # none started after the first ones
