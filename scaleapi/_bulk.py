@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import queue
 import threading
 from collections.abc import (
     AsyncGenerator,
@@ -107,14 +108,12 @@ def _client_batches(
     task_type: str,
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
-    *,
-    least: int = 1,
 ) -> AsyncGenerator[list[BulkResult], None]:
     """:func:`bulk_batches` through ``client``, with a connection for each create in
     flight when its driver has a pool of its own."""
     if client._driver is not None:
         client._driver.reserve(concurrency)
-    return bulk_batches(client._create_one, task_type, items, concurrency, least=least)
+    return bulk_batches(client._create_one, task_type, items, concurrency)
 
 
 async def bulk_batches(
@@ -122,8 +121,6 @@ async def bulk_batches(
     task_type: str,
     items: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     concurrency: int,
-    *,
-    least: int = 1,
 ) -> AsyncGenerator[list[BulkResult], None]:
     """The bulk create, as lists of the results that are ready, in input order.
 
@@ -135,8 +132,7 @@ async def bulk_batches(
 
     Each finished create is noticed by a callback of its own (``asyncio.wait`` would walk
     every create in flight each time one finishes: a cost that grows with the
-    concurrency), and each yield hands over every result that is ready: as soon as one
-    is, or once ``least`` are, or as many as are when no more creates can start.
+    concurrency), and each yield hands over every result that is ready.
     """
     _check(concurrency)
     in_flight: set[asyncio.Future[BulkResult]] = set()
@@ -156,7 +152,7 @@ async def bulk_batches(
         ready.set()
 
     source = _aiter(items).__aiter__()
-    started = yielded = ready_to = 0
+    started = yielded = 0
     exhausted = False
     try:
         while True:
@@ -176,15 +172,11 @@ async def bulk_batches(
                 started += 1
             if crashed:
                 raise crashed[0]
-            while ready_to in finished:
-                ready_to += 1
-            if ready_to > yielded and (
-                ready_to - yielded >= least
-                or not in_flight
-                or started - yielded >= READ_AHEAD * concurrency
-            ):
-                batch = [finished.pop(i) for i in range(yielded, ready_to)]
-                yielded = ready_to
+            if yielded in finished:
+                batch: list[BulkResult] = []
+                while yielded in finished:
+                    batch.append(finished.pop(yielded))
+                    yielded += 1
                 yield batch
                 continue
             if not in_flight:
@@ -237,33 +229,94 @@ def _async_twin(client: ScaleClient) -> AsyncScaleClient | None:
     return twin if twin._driver is not None else None
 
 
-class _Stepper:
-    """Steps an async generator of batches from another thread, on the loop it runs on."""
+HANDOVER_AFTER = 0.002
+"""Seconds a ready result may wait on the loop for more to be handed over with it."""
 
-    def __init__(self, batches: AsyncGenerator[list[BulkResult], None]) -> None:
+
+class _Pump:
+    """Runs the bulk create's results into a queue, on the loop, for another thread.
+
+    The pump asks for the next batch as soon as it has one, so that new creates start
+    while the caller's thread takes the last results: a thread woken for every few
+    results would fight the loop for the GIL (a thread that wants it can wait
+    milliseconds) and a bulk create that waited for it would let its creates in flight
+    run dry. Results are handed over a window (``concurrency``) at a time, or after
+    ``HANDOVER_AFTER`` seconds, or at the end; the pump pauses while two windows are
+    held for the caller, and goes on when they are taken.
+    """
+
+    def __init__(self, batches: AsyncGenerator[list[BulkResult], None], window: int) -> None:
+        self.queue: queue.SimpleQueue[list[BulkResult] | BaseException | None] = queue.SimpleQueue()
         self._batches = batches
-        self._step: asyncio.Task[Any] | None = None
+        self._window = window
+        self._lock = threading.Lock()
+        self._held = 0  # results waiting for the caller: buffered here or in the queue
+        self._buffer: list[BulkResult] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._paused = False
+        self._room: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
 
-    async def next(self) -> list[BulkResult] | None:
-        """The next batch; ``None`` when there is none."""
-        self._step = asyncio.current_task()
-        try:
-            return await anext(self._batches)
-        except StopAsyncIteration:
-            return None
-        finally:
-            self._step = None
+    async def start(self) -> None:
+        self._room = asyncio.Event()
+        self._task = asyncio.ensure_future(self._run())
 
-    async def close(self, twin: AsyncScaleClient) -> None:
-        """Cancel a step the consumer stopped waiting for, close the generator (which
-        cancels and awaits the creates in flight), then the twin's connections and what
-        else the loop holds: async generators, the resolver's threads."""
+    async def _run(self) -> None:
+        room = self._room
+        assert room is not None
         loop = asyncio.get_running_loop()
         try:
-            step = self._step
-            if step is not None:
-                step.cancel()
-                await asyncio.wait([step])
+            async for batch in self._batches:
+                self._buffer += batch
+                with self._lock:
+                    self._held += len(batch)
+                    self._paused = self._held >= 2 * self._window
+                    if self._paused:
+                        room.clear()
+                if self._paused or len(self._buffer) >= self._window:
+                    self._hand_over()
+                elif self._timer is None:
+                    self._timer = loop.call_later(HANDOVER_AFTER, self._hand_over)
+                if self._paused:
+                    await room.wait()
+            self._hand_over()
+            self.queue.put(None)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # a bug, not a ScaleException: the caller's to see
+            self._hand_over()
+            self.queue.put(error)
+
+    def _hand_over(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._buffer:
+            self.queue.put(self._buffer)
+            self._buffer = []
+
+    def taken(self, loop: asyncio.AbstractEventLoop, batch: list[BulkResult]) -> None:
+        """The caller's thread took ``batch``: wake the pump if it waits for room."""
+        with self._lock:
+            self._held -= len(batch)
+            wake = self._paused and self._held < 2 * self._window
+            if wake:
+                self._paused = False
+        if wake and self._room is not None:
+            loop.call_soon_threadsafe(self._room.set)
+
+    async def close(self, twin: AsyncScaleClient) -> None:
+        """Stop the pump, close the generator (which cancels and awaits the creates in
+        flight), then the twin's connections and what else the loop holds: async
+        generators, the resolver's threads."""
+        loop = asyncio.get_running_loop()
+        try:
+            if self._timer is not None:
+                self._timer.cancel()
+            task = self._task
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.wait([task])
             await self._batches.aclose()
         finally:
             try:
@@ -273,6 +326,14 @@ class _Stepper:
                 await loop.shutdown_default_executor()
 
 
+def sync_read_ahead(concurrency: int) -> int:
+    """How many items ``ScaleClient.create_tasks`` may have read and not yet handed over,
+    at most, when it runs on an event loop: those started and not yet done or in order
+    (``READ_AHEAD`` windows), and those held for the caller (two windows, and the batch
+    that filled them, at most ``READ_AHEAD`` windows)."""
+    return (2 * READ_AHEAD + 2) * concurrency
+
+
 def _on_loop(
     twin: AsyncScaleClient,
     task_type: str,
@@ -280,24 +341,25 @@ def _on_loop(
     concurrency: int,
 ) -> Iterator[BulkResult]:
     """The async bulk create of ``twin`` on a new event loop in a thread of its own
-    (which reads ``items``), a batch of ready results per hop between the threads. The
-    loop and its thread end with the iteration: used up, failed or closed early."""
+    (which reads ``items``), its batches of ready results handed over through a queue.
+    The loop and its thread end with the iteration: used up, failed or closed early."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="scaleapi-bulk", daemon=True)
     thread.start()
-    # A hop takes a few turns of the busy loop, during which no create starts: fewer,
-    # fuller batches (``concurrency`` results each, as a rule) keep more in flight.
-    batches = _client_batches(twin, task_type, items, concurrency, least=concurrency)
-    stepper = _Stepper(batches)
+    pump = _Pump(_client_batches(twin, task_type, items, concurrency), concurrency)
     try:
+        asyncio.run_coroutine_threadsafe(pump.start(), loop).result()
         while True:
-            batch = asyncio.run_coroutine_threadsafe(stepper.next(), loop).result()
+            batch = pump.queue.get()
             if batch is None:
                 return
+            if isinstance(batch, BaseException):
+                raise batch
+            pump.taken(loop, batch)
             yield from batch
     finally:
         try:
-            asyncio.run_coroutine_threadsafe(stepper.close(twin), loop).result()
+            asyncio.run_coroutine_threadsafe(pump.close(twin), loop).result()
         finally:
             loop.call_soon_threadsafe(loop.stop)
             thread.join()

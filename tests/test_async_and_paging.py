@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 import scaleapi
-from scaleapi._bulk import READ_AHEAD
+from scaleapi._bulk import sync_read_ahead
 from scaleapi.sandbox import Sandbox
 
 PARAMS: dict[str, Any] = {
@@ -291,7 +291,7 @@ def test_sync_create_tasks_reads_the_items_lazily(client: scaleapi.ScaleClient) 
         assert result.ok
         if got == 10:
             break
-    assert 10 <= reader.read <= 10 + READ_AHEAD * 4
+    assert 10 <= reader.read <= 10 + sync_read_ahead(4)
     assert bulk_threads() == []
 
 
