@@ -202,8 +202,10 @@ def _transport_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         }
     ]
     for key in ("latency", "no_latency"):
-        runs = {r["client"]: r for r in results["bulk"]["runs"][key]["compare"]}
-        ratio = runs["ours_sync_bulk"]["tasks_per_s"] / runs["ours_async"]["tasks_per_s"]
+        latency = results["bulk"]["runs"][key]
+        runs = {r["client"]: r for r in latency["compare"]}
+        ratio = latency["sync_median_ratio"]
+        pairs = ", ".join(f"{r:.2f}" for r in latency["sync_pair_ratios"])
         out.append(
             {
                 "goal": (
@@ -212,7 +214,9 @@ def _transport_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
                     " added latency, same concurrency)"
                 ),
                 "measured": (
-                    f"{ratio:.2f}{X}: {_f(runs['ours_sync_bulk']['tasks_per_s'])} vs"
+                    f"{ratio:.2f}{X}, the median of {len(latency['sync_pair_ratios'])}"
+                    f" alternating pairs ({pairs}); first pair"
+                    f" {_f(runs['ours_sync_bulk']['tasks_per_s'])} vs"
                     f" {_f(runs['ours_async']['tasks_per_s'])} tasks/s"
                 ),
                 "met": ratio >= SYNC_BULK_GOAL,

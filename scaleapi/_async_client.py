@@ -270,8 +270,9 @@ class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
         ``AsyncScaleClient`` runs the creates as tasks of the running event loop, over its
         own connections (an ``http_client`` passed to it included). ``ScaleClient`` runs
         that same async code on an event loop of its own, in a thread named
-        ``scaleapi-bulk`` that lives while the results are iterated, over aiohttp
-        connections of its own; then ``items`` is read in that thread. It does so unless
+        ``scaleapi-bulk``, over aiohttp connections of its own; the loop, its thread and
+        connections are kept for the next bulk create until the client is closed (or
+        collected), and ``items`` is read in that thread. It does so unless
         it was given an ``http_client`` (or the 2.x ``verify``/``cert``), or aiohttp is not
         installed or is turned off (``$SCALE_ASYNC_TRANSPORT=httpx``): then ``concurrency``
         threads share its ``httpx.Client`` (yours: its connections, proxies and mounts).
@@ -343,6 +344,8 @@ class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
             await self._pool.aclose()
             if self._driver is not None:
                 await self._driver.aclose()
+            if self._bulk_loop is not None:  # the sync client's, made by create_tasks
+                self._bulk_loop.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -40,6 +40,8 @@ class BaseClient(Generic[H]):
     _owns_http: bool
     _auto_unique_id: bool
     _connection: Connection
+    _bulk_loop: Any = None
+    """The sync client's :class:`~scaleapi._bulk.BulkLoop`, once a bulk create made it."""
     _acts_for: BaseClient[Any] | None = None
     """The client that the tasks and objects this one reads act through (``task.refresh()``):
     ``None``, this one; a sync client's bulk create reads them for the sync client."""

@@ -3,11 +3,11 @@
 The async client's bulk create runs on the caller's event loop, through that very client
 (its connections, proxy, TLS settings and retry options; an ``http_client`` passed to it
 included). The sync client's runs the same async code on an event loop in a thread of its
-own, through an ``AsyncScaleClient`` with the sync client's very settings (its "twin"),
-when the async client would send with aiohttp; otherwise (its own ``http_client``, say)
-it runs ``concurrency`` threads over the sync client itself. Each client hands over its
-own ``_create_one``: one create, and the lookup of the task that has a taken
-``unique_id``.
+own (a :class:`BulkLoop`, kept between runs), through an ``AsyncScaleClient`` with the
+sync client's very settings (its "twin"), when the async client would send with aiohttp;
+otherwise (its own ``http_client``, say) it runs ``concurrency`` threads over the sync
+client itself. Each client hands over its own ``_create_one``: one create, and the lookup
+of the task that has a taken ``unique_id``.
 """
 
 # The clients' own helper: it reads their private parts, as their methods would.
@@ -18,18 +18,21 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import os
 import queue
 import threading
+import weakref
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
     Awaitable,
     Callable,
+    Coroutine,
     Iterable,
     Iterator,
     Mapping,
 )
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -38,7 +41,10 @@ from ._task import Task
 
 if TYPE_CHECKING:
     from ._async_client import AsyncScaleClient
+    from ._drivers import AsyncDriver
     from ._sync_client import ScaleClient
+
+T = TypeVar("T")
 
 READ_AHEAD = 4
 """How many windows of results may wait, finished, for a slower item before them."""
@@ -207,7 +213,7 @@ def sync_bulk_create(
             client._driver.reserve(concurrency)
         yield from _threads(client._create_one, task_type, items, concurrency)
     else:
-        yield from _on_loop(twin, task_type, items, concurrency)
+        yield from _on_loop(_loop_of(client, twin), twin, task_type, items, concurrency)
 
 
 def _async_twin(client: ScaleClient) -> AsyncScaleClient | None:
@@ -227,6 +233,70 @@ def _async_twin(client: ScaleClient) -> AsyncScaleClient | None:
     twin._acts_for = client  # the tasks it reads are the sync client's: task.refresh()
     twin._connect(None, client._connection)
     return twin if twin._driver is not None else None
+
+
+class BulkLoop:
+    """The event loop of a sync client's bulk creates, in a thread of its own
+    (``scaleapi-bulk``), with the async driver that sends them: made by the first
+    ``create_tasks`` that needs it and kept, connections and all, for the next ones (as
+    an async client keeps its pool), until the client is closed or collected, or the
+    interpreter exits. It holds no reference to the client. After a ``fork`` the child
+    makes its own."""
+
+    def __init__(self, client: ScaleClient, driver: AsyncDriver) -> None:
+        self.driver = driver
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="scaleapi-bulk", daemon=True
+        )
+        self.thread.start()
+        self._end = weakref.finalize(client, self._stop)
+
+    @property
+    def usable(self) -> bool:
+        return self.pid == os.getpid() and self._end.alive and self.thread.is_alive()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run ``work`` on the loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
+
+    def close(self) -> None:
+        """Close the driver's connections and end the loop and its thread (once)."""
+        self._end()
+
+    def _stop(self) -> None:
+        if self.pid != os.getpid() or threading.current_thread() is self.thread:
+            return  # a parent's loop (no thread here), or a call from the loop itself
+        try:
+            self.run(self._shut_down())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=10)
+            if not self.thread.is_alive():
+                self.loop.close()
+
+    async def _shut_down(self) -> None:
+        try:
+            await self.driver.aclose()
+        finally:
+            await self.loop.shutdown_asyncgens()
+            await self.loop.shutdown_default_executor()
+
+
+_MAKING_LOOP = threading.Lock()
+
+
+def _loop_of(client: ScaleClient, twin: AsyncScaleClient) -> BulkLoop:
+    """``client``'s bulk loop (made now if it has none it can use); ``twin`` then sends
+    with the loop's driver, and its connections."""
+    with _MAKING_LOOP:
+        loop: BulkLoop | None = client._bulk_loop
+        if loop is None or not loop.usable:
+            assert twin._driver is not None
+            loop = client._bulk_loop = BulkLoop(client, twin._driver)
+    twin._driver = loop.driver
+    return loop
 
 
 HANDOVER_AFTER = 0.002
@@ -305,25 +375,16 @@ class _Pump:
         if wake and self._room is not None:
             loop.call_soon_threadsafe(self._room.set)
 
-    async def close(self, twin: AsyncScaleClient) -> None:
-        """Stop the pump, close the generator (which cancels and awaits the creates in
-        flight), then the twin's connections and what else the loop holds: async
-        generators, the resolver's threads."""
-        loop = asyncio.get_running_loop()
-        try:
-            if self._timer is not None:
-                self._timer.cancel()
-            task = self._task
-            if task is not None and not task.done():
-                task.cancel()
-                await asyncio.wait([task])
-            await self._batches.aclose()
-        finally:
-            try:
-                await twin.aclose()
-            finally:
-                await loop.shutdown_asyncgens()
-                await loop.shutdown_default_executor()
+    async def close(self) -> None:
+        """Stop the pump and close the generator, which cancels and awaits the creates
+        in flight."""
+        if self._timer is not None:
+            self._timer.cancel()
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+        await self._batches.aclose()
 
 
 def sync_read_ahead(concurrency: int) -> int:
@@ -335,35 +396,28 @@ def sync_read_ahead(concurrency: int) -> int:
 
 
 def _on_loop(
+    loop: BulkLoop,
     twin: AsyncScaleClient,
     task_type: str,
     items: Iterable[Mapping[str, Any]],
     concurrency: int,
 ) -> Iterator[BulkResult]:
-    """The async bulk create of ``twin`` on a new event loop in a thread of its own
-    (which reads ``items``), its batches of ready results handed over through a queue.
-    The loop and its thread end with the iteration: used up, failed or closed early."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="scaleapi-bulk", daemon=True)
-    thread.start()
+    """The async bulk create of ``twin`` on ``loop`` (whose thread reads ``items``), its
+    batches of ready results handed over through a queue. However the iteration ends
+    (used up, failed or closed early), no create of it is left in flight."""
     pump = _Pump(_client_batches(twin, task_type, items, concurrency), concurrency)
     try:
-        asyncio.run_coroutine_threadsafe(pump.start(), loop).result()
+        loop.run(pump.start())
         while True:
             batch = pump.queue.get()
             if batch is None:
                 return
             if isinstance(batch, BaseException):
                 raise batch
-            pump.taken(loop, batch)
+            pump.taken(loop.loop, batch)
             yield from batch
     finally:
-        try:
-            asyncio.run_coroutine_threadsafe(pump.close(twin), loop).result()
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join()
-            loop.close()
+        loop.run(pump.close())
 
 
 def _threads(

@@ -265,8 +265,9 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
         ``AsyncScaleClient`` runs the creates as tasks of the running event loop, over its
         own connections (an ``http_client`` passed to it included). ``ScaleClient`` runs
         that same async code on an event loop of its own, in a thread named
-        ``scaleapi-bulk`` that lives while the results are iterated, over aiohttp
-        connections of its own; then ``items`` is read in that thread. It does so unless
+        ``scaleapi-bulk``, over aiohttp connections of its own; the loop, its thread and
+        connections are kept for the next bulk create until the client is closed (or
+        collected), and ``items`` is read in that thread. It does so unless
         it was given an ``http_client`` (or the 2.x ``verify``/``cert``), or aiohttp is not
         installed or is turned off (``$SCALE_ASYNC_TRANSPORT=httpx``): then ``concurrency``
         threads share its ``httpx.Client`` (yours: its connections, proxies and mounts).
@@ -338,6 +339,8 @@ class ScaleClient(Operations, BaseClient[httpx.Client]):
             self._pool.close()
             if self._driver is not None:
                 self._driver.close()
+            if self._bulk_loop is not None:  # the sync client's, made by create_tasks
+                self._bulk_loop.close()
 
     def __enter__(self) -> Self:
         return self
