@@ -251,6 +251,8 @@ class BulkLoop:
             target=self.loop.run_forever, name="scaleapi-bulk", daemon=True
         )
         self.thread.start()
+        self._lock = threading.Lock()  # nothing is sent to the loop once it is ending
+        self._open = True
         self._end = weakref.finalize(client, self._stop)
 
     @property
@@ -258,8 +260,17 @@ class BulkLoop:
         return self.pid == os.getpid() and self._end.alive and self.thread.is_alive()
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
-        """Run ``work`` on the loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
+        """Run ``work`` on the loop and wait for its result; a ``ScaleException`` if the
+        client is closed before (or while) it runs."""
+        with self._lock:
+            if not self._open or self.pid != os.getpid():
+                work.close()
+                raise ScaleException(CLOSED)
+            future = asyncio.run_coroutine_threadsafe(work, self.loop)
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:
+            raise ScaleException(CLOSED) from None
 
     def close(self) -> None:
         """Close the driver's connections and end the loop and its thread (once)."""
@@ -268,8 +279,11 @@ class BulkLoop:
     def _stop(self) -> None:
         if self.pid != os.getpid() or threading.current_thread() is self.thread:
             return  # a parent's loop (no thread here), or a call from the loop itself
+        with self._lock:
+            self._open = False
+            ending = asyncio.run_coroutine_threadsafe(self._shut_down(), self.loop)
         try:
-            self.run(self._shut_down())
+            ending.result()
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=10)
@@ -277,6 +291,12 @@ class BulkLoop:
                 self.loop.close()
 
     async def _shut_down(self) -> None:
+        """Stop the bulk creates still running (a client closed from another thread while
+        one is iterated: its pump tells the iterating thread), then close the rest."""
+        running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         try:
             await self.driver.aclose()
         finally:
@@ -298,6 +318,8 @@ def _loop_of(client: ScaleClient, twin: AsyncScaleClient) -> BulkLoop:
     twin._driver = loop.driver
     return loop
 
+
+CLOSED = "the client was closed: its bulk create stopped"
 
 HANDOVER_AFTER = 0.002
 """Seconds a ready result may wait on the loop for more to be handed over with it."""
@@ -352,6 +374,9 @@ class _Pump:
             self._hand_over()
             self.queue.put(None)
         except asyncio.CancelledError:
+            # Stopped: by the iterating thread (which then reads no more), or because the
+            # client was closed (the iterating thread is told).
+            self.queue.put(ScaleException(CLOSED))
             raise
         except BaseException as error:  # a bug, not a ScaleException: the caller's to see
             self._hand_over()
@@ -417,7 +442,8 @@ def _on_loop(
             pump.taken(loop.loop, batch)
             yield from batch
     finally:
-        loop.run(pump.close())
+        if loop.usable:  # else the client was closed: its loop stopped the run
+            loop.run(pump.close())
 
 
 def _threads(

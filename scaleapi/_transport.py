@@ -632,6 +632,19 @@ def read_sync(
     _keep(response, chunks or [b""])
 
 
+CLIENT_CLOSED = (
+    "the client's connections are closed (by close(), or at the end of its `with` block); "
+    "make a new client"
+)
+
+
+def _check_open(http: httpx.Client | httpx.AsyncClient) -> None:
+    """A closed ``httpx`` client (httpx would say so with a ``RuntimeError``) is a
+    ``ScaleException`` that says what to do."""
+    if http.is_closed:
+        raise ScaleException(CLIENT_CLOSED)
+
+
 def _httpx_request(step: Send) -> httpx.Request:
     request = step.request
     if not isinstance(request, httpx.Request):  # a client's bug: the wrong builder
@@ -656,11 +669,13 @@ def run_sync(
             sleep(step.seconds)
             outcome = None
             continue
+        http = get()
+        _check_open(http)
         started = time.monotonic()
         if step.timeout is not None:
             ATTEMPT_DEADLINE.at = started + step.timeout
         try:
-            response = get().send(_httpx_request(step), stream=True)
+            response = http.send(_httpx_request(step), stream=True)
             try:
                 read_sync(response, step, started)
             finally:
@@ -668,6 +683,9 @@ def run_sync(
             outcome = response
         except httpx.HTTPError as error:
             outcome = error
+        except RuntimeError:  # closed by another thread meanwhile, or a bug
+            _check_open(http)
+            raise
         finally:
             ATTEMPT_DEADLINE.at = None
 
@@ -724,14 +742,19 @@ async def run_async(
     get: Callable[[], httpx.AsyncClient] = client if callable(client) else lambda: client
 
     async def send(step: Send) -> Outcome:
+        http = get()
+        _check_open(http)
         try:
-            response = await get().send(_httpx_request(step), stream=True)
+            response = await http.send(_httpx_request(step), stream=True)
             try:
                 await read_async(response, step)
             finally:
                 await response.aclose()
         except httpx.HTTPError as error:
             return error
+        except RuntimeError:  # closed by another task meanwhile, or a bug
+            _check_open(http)
+            raise
         return response
 
     return await drive_async(steps, send, sleep)

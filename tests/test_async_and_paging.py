@@ -390,3 +390,29 @@ def test_a_sync_client_keeps_one_bulk_loop_until_it_is_closed_or_collected(
         assert all(r.ok for r in client.create_tasks("categorization", [PARAMS] * 5))
         assert [t.name for t in bulk_threads()] == loop_threads()
         del client
+
+
+def test_closing_a_sync_client_while_another_thread_iterates_its_bulk_create_stops_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with nothing_left_behind(caplog), Sandbox(latency_ms=300) as sandbox:
+        client = scaleapi.ScaleClient("live_c", base_url=sandbox.base_url)
+        seen: list[object] = []
+
+        def iterate() -> None:
+            try:
+                for result in client.create_tasks("categorization", [PARAMS] * 200, concurrency=4):
+                    seen.append(result.status)
+            except scaleapi.ScaleException as exc:
+                seen.append(exc)
+
+        worker = threading.Thread(target=iterate, daemon=True)  # a failure must not hang
+        worker.start()
+        time.sleep(0.5)  # the first creates are back, the next are on the server
+        client.close()
+        worker.join(timeout=5)
+        assert not worker.is_alive()  # told, not left waiting for results that never come
+        if ON_A_LOOP:
+            assert isinstance(seen[-1], scaleapi.ScaleException)
+            assert "closed" in str(seen[-1])
+            assert 1 <= len(seen) - 1 < 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Iterator
 from typing import Any
@@ -134,3 +135,33 @@ def test_restart_with_a_database_keeps_tasks(tmp_path: Any) -> None:
         task = c.create_categorization_task(**CATEGORIZATION)
     with Sandbox(db=db) as second, scaleapi.ScaleClient("live_r", base_url=second.base_url) as c:
         assert c.fetch_task(task.id) == task
+
+
+def test_a_closed_client_says_so_as_a_scale_exception(
+    scale_sandbox_url: str, scale_test_key: str
+) -> None:
+    """httpx says "RuntimeError" for a request on a closed client: never let it escape."""
+    with scaleapi.ScaleClient(scale_test_key, base_url=scale_sandbox_url) as c:
+        task_id = c.create_categorization_task(**CATEGORIZATION).id
+    with pytest.raises(scaleapi.ScaleException, match="closed"):
+        c.fetch_task(task_id)
+    http = httpx.Client()
+    given = scaleapi.ScaleClient(scale_test_key, base_url=scale_sandbox_url, http_client=http)
+    assert given.fetch_task(task_id).id == task_id
+    http.close()  # the caller's client, closed by the caller
+    with pytest.raises(scaleapi.ScaleException, match="closed"):
+        given.fetch_task(task_id)
+    results = list(given.create_tasks("categorization", [CATEGORIZATION] * 3))
+    assert [r.status for r in results] == ["failed"] * 3
+    assert all("closed" in str(r.error) for r in results)
+
+    async def main() -> None:
+        http = httpx.AsyncClient()
+        client = scaleapi.AsyncScaleClient(
+            scale_test_key, base_url=scale_sandbox_url, http_client=http
+        )
+        await http.aclose()
+        with pytest.raises(scaleapi.ScaleException, match="closed"):
+            await client.fetch_task(task_id)
+
+    asyncio.run(main())
