@@ -8,11 +8,11 @@ import asyncio
 import gzip
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hostile_server import TASK, Connection, Handler, HostileServer, Request, head_bytes
+from hostile_server import TASK, Connection, Handler, Request, head_bytes
 
 import scaleapi
 from scaleapi._constants import MAX_RESPONSE_BYTES
@@ -57,20 +57,6 @@ def all_tasks(client: Any) -> Any:
         if isinstance(client, scaleapi.AsyncScaleClient)
         else list(client.iter_tasks())
     )
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Handler], HostileServer]]:
-    servers: list[HostileServer] = []
-
-    def start(handler: Handler) -> HostileServer:
-        server = HostileServer(handler)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 # -- size: decoded bytes are counted as they arrive ----------------------------------
