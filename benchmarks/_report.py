@@ -704,6 +704,26 @@ def markdown(results: dict[str, Any], png: Path, md: Path) -> str:
     return "\n".join(out)
 
 
+def _throughput_axes(
+    axes: Any, levels: list[int], latency_ms: float, title: str, legend_size: int
+) -> None:
+    """Tasks/s by concurrency on log scales, with the latency limit as a dashed line."""
+    axes.plot(
+        levels,
+        [c / (latency_ms / 1000) for c in levels],
+        "k--",
+        linewidth=1,
+        label=f"latency limit (concurrency ÷ {latency_ms:g} ms)",
+    )
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    axes.set_xlabel("concurrency")
+    axes.set_ylabel("tasks per second")
+    axes.set_title(title)
+    axes.legend(fontsize=legend_size)
+    axes.grid(True, which="both", alpha=0.3)
+
+
 def plot(results: dict[str, Any], png: Path) -> None:
     import matplotlib
 
@@ -750,21 +770,8 @@ def plot(results: dict[str, Any], png: Path) -> None:
                 color="tab:blue" if key == "latency" else "tab:orange",
                 label=f"{name}, {runs['latency_ms']:g} ms latency",
             )
-    sweep = bulk["runs"]["latency"]["sweep"]["ours_async"]
-    right.plot(
-        [r["concurrency"] for r in sweep],
-        [r["limit_per_s"] for r in sweep],
-        "k--",
-        linewidth=1,
-        label=f"latency limit (concurrency ÷ {bulk['latency_ms']:g} ms)",
-    )
-    right.set_xscale("log", base=2)
-    right.set_yscale("log")
-    right.set_xlabel("concurrency")
-    right.set_ylabel("tasks per second")
-    right.set_title("Bulk create throughput (sandbox)")
-    right.legend(fontsize=8)
-    right.grid(True, which="both", alpha=0.3)
+    levels = [r["concurrency"] for r in bulk["runs"]["latency"]["sweep"]["ours_async"]]
+    _throughput_axes(right, levels, bulk["latency_ms"], "Bulk create throughput (sandbox)", 8)
 
     transports = results["transports"]
     concurrent = [r for r in transports["runs"] if r["client"] != "official"]
@@ -777,20 +784,8 @@ def plot(results: dict[str, Any], png: Path) -> None:
             label=TRANSPORT_NAMES[client].replace("`", ""),
         )
     levels = sorted({r["concurrency"] for r in concurrent})
-    third.plot(
-        levels,
-        [c / (transports["latency_ms"] / 1000) for c in levels],
-        "k--",
-        linewidth=1,
-        label=f"latency limit (concurrency ÷ {transports['latency_ms']:g} ms)",
-    )
-    third.set_xscale("log", base=2)
-    third.set_yscale("log")
-    third.set_xlabel("concurrency")
-    third.set_ylabel("tasks per second")
-    third.set_title("Transports (fixed-latency server)")
-    third.legend(fontsize=7)
-    third.grid(True, which="both", alpha=0.3)
+    title = "Transports (fixed-latency server)"
+    _throughput_axes(third, levels, transports["latency_ms"], title, 7)
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)
