@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import copy
 import os
 import queue
 import threading
@@ -41,7 +42,6 @@ from ._task import Task
 
 if TYPE_CHECKING:
     from ._async_client import AsyncScaleClient
-    from ._drivers import AsyncDriver
     from ._sync_client import ScaleClient
 
 T = TypeVar("T")
@@ -207,30 +207,25 @@ def sync_bulk_create(
     own, through an async twin of ``client``, when that twin would send with aiohttp;
     else threads over ``client``."""
     _check(concurrency)
-    twin = _async_twin(client)
-    if twin is None:
+    loop = _loop_of(client)
+    if loop is None:
         if client._driver is not None:
             client._driver.reserve(concurrency)
         yield from _threads(client._create_one, task_type, items, concurrency)
     else:
-        yield from _on_loop(_loop_of(client, twin), twin, task_type, items, concurrency)
+        yield from _on_loop(loop, loop.twin_of(client), task_type, items, concurrency)
 
 
 def _async_twin(client: ScaleClient) -> AsyncScaleClient | None:
     """An ``AsyncScaleClient`` with ``client``'s very settings (key, base URL, timeouts,
     retries, deadline, size cap, ``auto_unique_id``) and connection options, made without
-    reading the arguments or the environment again; the tasks it reads act through
-    ``client`` (``result.task.refresh()``). ``None`` when ``client`` sends over an
-    ``http_client`` it was given, or when the twin would not send with the fast driver
-    (the async client's own choice, made by the same code)."""
-    if not client._pool.owned:
-        return None  # the caller's connections, proxies and mounts: theirs to use
+    reading the arguments or the environment again. ``None`` when it would not send with
+    the fast driver (the async client's own choice, made by the same code)."""
     from ._async_client import AsyncScaleClient
 
     twin = AsyncScaleClient.__new__(AsyncScaleClient)
     twin._settings = client._settings
     twin._auto_unique_id = client._auto_unique_id
-    twin._acts_for = client  # the tasks it reads are the sync client's: task.refresh()
     twin._connect(None, client._connection)
     return twin if twin._driver is not None else None
 
@@ -243,8 +238,8 @@ class BulkLoop:
     interpreter exits. It holds no reference to the client. After a ``fork`` the child
     makes its own."""
 
-    def __init__(self, client: ScaleClient, driver: AsyncDriver) -> None:
-        self.driver = driver
+    def __init__(self, client: ScaleClient, twin: AsyncScaleClient) -> None:
+        self._twin = twin  # its connections; settings and owner are each run's
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
@@ -258,6 +253,16 @@ class BulkLoop:
     @property
     def usable(self) -> bool:
         return self.pid == os.getpid() and self._end.alive and self.thread.is_alive()
+
+    def twin_of(self, client: ScaleClient) -> AsyncScaleClient:
+        """The loop's async client, sending with ``client``'s settings, and reading tasks
+        that act through ``client`` (``result.task.refresh()``): a copy per run, so that
+        a client and its ``with_options`` copies each send with their own."""
+        twin = copy.copy(self._twin)
+        twin._settings = client._settings
+        twin._auto_unique_id = client._auto_unique_id
+        twin._acts_for = client
+        return twin
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` on the loop and wait for its result; a ``ScaleException`` if the
@@ -298,7 +303,7 @@ class BulkLoop:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         try:
-            await self.driver.aclose()
+            await self._twin.aclose()
         finally:
             await self.loop.shutdown_asyncgens()
             await self.loop.shutdown_default_executor()
@@ -307,15 +312,19 @@ class BulkLoop:
 _MAKING_LOOP = threading.Lock()
 
 
-def _loop_of(client: ScaleClient, twin: AsyncScaleClient) -> BulkLoop:
-    """``client``'s bulk loop (made now if it has none it can use); ``twin`` then sends
-    with the loop's driver, and its connections."""
+def _loop_of(client: ScaleClient) -> BulkLoop | None:
+    """``client``'s bulk loop, made now if it has none it can use; ``None`` when the
+    client sends over an ``http_client`` it was given (the caller's connections, proxies
+    and mounts: theirs to use) or its async twin would not send with aiohttp."""
+    if not client._pool.owned:
+        return None
     with _MAKING_LOOP:
         loop: BulkLoop | None = client._bulk_loop
         if loop is None or not loop.usable:
-            assert twin._driver is not None
-            loop = client._bulk_loop = BulkLoop(client, twin._driver)
-    twin._driver = loop.driver
+            twin = _async_twin(client)
+            if twin is None:
+                return None
+            loop = client._bulk_loop = BulkLoop(client, twin)
     return loop
 
 

@@ -416,3 +416,18 @@ def test_closing_a_sync_client_while_another_thread_iterates_its_bulk_create_sto
             assert isinstance(seen[-1], scaleapi.ScaleException)
             assert "closed" in str(seen[-1])
             assert 1 <= len(seen) - 1 < 200
+
+
+def test_a_with_options_copy_bulk_creates_with_its_own_settings_on_the_shared_loop() -> None:
+    with (
+        Sandbox(latency_ms=300) as sandbox,
+        scaleapi.ScaleClient("live_w", base_url=sandbox.base_url) as c,
+    ):
+        assert [r.status for r in c.create_tasks("categorization", [PARAMS] * 2)] == ["created"] * 2
+        hurried = c.with_options(deadline=0.05)
+        results = list(hurried.create_tasks("categorization", [PARAMS] * 3))
+        assert [r.status for r in results] == ["failed"] * 3
+        assert all(isinstance(r.error, scaleapi.ScaleOutcomeUnknown) for r in results), results[0]
+        # The copy's deadline stayed the copy's: the client itself still waits.
+        assert [r.status for r in c.create_tasks("categorization", [PARAMS] * 2)] == ["created"] * 2
+        assert [t.name for t in bulk_threads()] == loop_threads()
