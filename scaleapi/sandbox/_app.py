@@ -19,7 +19,7 @@ from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, URLPath
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
@@ -350,6 +350,8 @@ class _Api:
                 return _unauthorized()
             try:
                 response = await handler(request, account)
+            except ClientDisconnect:  # gone while the request waited: nobody to answer
+                return _DropConnection()
             except ApiError as exc:
                 response = _error(exc.status, exc.message)
             except InvalidRequest as exc:

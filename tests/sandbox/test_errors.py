@@ -6,6 +6,7 @@ import base64
 import json
 import select
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sandbox_helpers import PAYLOADS, basic, make_client
+
+from scaleapi.sandbox import Sandbox
 
 Conforms = Callable[[str, Any], None]
 
@@ -402,3 +405,25 @@ def test_a_50_mb_body_is_a_json_413(
     conforms("Error", error)
     assert error["status_code"] == 413
     assert "larger than" in error["error"]
+
+
+def test_a_client_gone_before_its_body_was_read_is_no_server_error(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A client that hangs up while the sandbox waits (--latency-ms) leaves nothing to
+    answer: no "Exception in ASGI application" in the server's log."""
+    with Sandbox(latency_ms=200) as sandbox:
+        port = urlsplit(sandbox.base_url).port
+        body = b'{"attachment_type": "text", "attachment": "x", "categories": ["a", "b"]}'
+        head = (
+            "POST /v1/task/categorization HTTP/1.1\r\nHost: x\r\n"
+            "Authorization: Basic bGl2ZV94Og==\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(head.encode() + body)
+        time.sleep(0.5)  # the sandbox wakes, finds the client gone
+        alive = httpx.get(f"{sandbox.base_url}/tasks", auth=("live_x", ""), trust_env=False)
+        assert alive.status_code == 200  # and the sandbox serves on
+    logged = capfd.readouterr().err
+    assert "Exception in ASGI application" not in logged, logged
