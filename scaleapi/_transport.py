@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
@@ -369,6 +370,7 @@ def build_request(settings: Settings, call: Call[Any]) -> httpx.Request:
     parsed once, not on every call, and the body is handed over as a ready stream."""
     headers = settings.headers
     if call.headers:
+        check_headers(call.headers)
         headers = httpx.Headers(headers)
         headers.update(call.headers)
     extensions = {"timeout": settings.timeout.as_dict()}
@@ -399,6 +401,33 @@ def build_request(settings: Settings, call: Call[Any]) -> httpx.Request:
     )
     request.read()  # a ByteStream: no I/O, it only makes .content available
     return request
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    """Refuse a header that HTTP cannot carry (a name that is not a token, a control
+    character such as a line break in a value) before anything is sent: each transport
+    would refuse it in its own way (httpx as a dropped connection, aiohttp with a
+    ``ValueError``), after a create was as good as sent."""
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(_text(name)):
+            raise ScaleInvalidRequest(f"{name!r} is not a valid HTTP header name", 400)
+        if not _HEADER_VALUE.fullmatch(_text(value)):
+            raise ScaleInvalidRequest(
+                f"the value of header {name!r} is not a string fit for HTTP "
+                "(no line breaks or other control characters)",
+                400,
+            )
+
+
+def _text(value: object) -> str:
+    """A header's name or value as text (httpx also takes bytes); anything else fails."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value if isinstance(value, str) else "\x00"
 
 
 def json_body(body: Any) -> bytes:

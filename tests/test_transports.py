@@ -379,3 +379,21 @@ def test_a_raw_response_over_aiohttp_is_the_answer_as_httpx_would_give_it(
     assert raw.headers["x-a"] == "1" and "content-encoding" not in raw.headers
     assert raw.http_response.json() == TASK
     assert raw.http_response.reason_phrase == "X"  # the hostile server's
+
+
+@pytest.mark.parametrize(
+    "headers", [{"X-Trace": "a\r\nX-Injected: 1"}, {"X Trace": "a"}, {"X-Trace": "a\x00"}]
+)
+def test_a_header_http_cannot_carry_is_refused_before_anything_is_sent(
+    transport: str, serve: Callable[[Handler], HostileServer], headers: dict[str, str]
+) -> None:
+    server = serve(answer_task)
+
+    async def calls(client: scaleapi.AsyncScaleClient) -> None:
+        with pytest.raises(scaleapi.ScaleInvalidRequest, match="header"):
+            await client.get_task("t", extra_headers=headers)
+        with pytest.raises(scaleapi.ScaleInvalidRequest, match="header"):  # not "may or may not"
+            await client.create_categorization_task(**PARAMS, extra_headers=headers)
+
+    run(server.url, calls)
+    assert server.requests == []
