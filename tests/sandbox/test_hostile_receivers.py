@@ -4,13 +4,13 @@ reply, and gives every try a deadline that no slow receiver can stretch."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from hostile_server import Connection, HostileServer, Request
 from sandbox_helpers import PAYLOADS, make_client, wait_until
 
 from scaleapi.sandbox import Sandbox
@@ -26,26 +26,6 @@ class Hostile:
     url: str
     sent: list[int] = field(default_factory=list)
     """Bytes of reply sent on each connection before the sandbox hung up."""
-
-
-def _read_request(conn: socket.socket) -> None:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(body) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return
-        body += chunk
 
 
 def endless_body(conn: socket.socket) -> int:
@@ -72,36 +52,16 @@ def drip(conn: socket.socket) -> int:
 @pytest.fixture
 def hostile(request: pytest.FixtureRequest) -> Iterator[Hostile]:
     behaviour: Callable[[socket.socket], int] = request.param
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    me = Hostile(url=f"http://127.0.0.1:{listener.getsockname()[1]}/callback")
-    stop = threading.Event()
+    sent: list[int] = []
 
-    def serve(conn: socket.socket) -> None:
-        with conn:
-            _read_request(conn)
-            try:
-                sent = behaviour(conn)
-            except OSError:  # the sandbox hung up: how far did we get?
-                sent = -1
-            me.sent.append(sent)
+    def handler(callback: Request, conn: Connection) -> None:
+        try:
+            sent.append(behaviour(conn.sock))
+        except OSError:  # the sandbox hung up: how far did we get?
+            sent.append(-1)
 
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield me
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+    with HostileServer(handler) as server:
+        yield Hostile(url=f"http://127.0.0.1:{server.port}/callback", sent=sent)
 
 
 @pytest.fixture
