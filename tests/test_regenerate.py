@@ -18,15 +18,14 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hostile_server import Connection, HostileServer, Request
 
 import scaleapi
 
@@ -181,7 +180,8 @@ def test_pyright_types_the_new_field(regenerated: Path) -> None:
 
 @dataclass
 class Recorder:
-    """A local HTTP server that answers every POST with a categorization task."""
+    """What a local HTTP server that answers every request with a categorization task
+    was sent."""
 
     url: str = ""
     bodies: list[Any] = field(default_factory=list[Any])
@@ -191,56 +191,26 @@ class Recorder:
 def server() -> Iterator[Recorder]:
     recorder = Recorder()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"null")
-            recorder.bodies.append({"path": self.path, "json": body})
-            task = {
-                "task_id": "5774cc78b01249ab09f089dd",
-                "type": "categorization",
-                "status": "pending",
-                "created_at": "2024-01-01T00:00:00.000Z",
-                "callback_succeeded": False,
-                "params": body,
-            }
-            answer = json.dumps(task).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+    def handler(request: Request, conn: Connection) -> None:
+        body = json.loads(request.body or b"null")
+        recorder.bodies.append({"path": request.target, "json": body})
+        task = {
+            "task_id": "5774cc78b01249ab09f089dd",
+            "type": "categorization",
+            "status": "pending",
+            "created_at": "2024-01-01T00:00:00.000Z",
+            "callback_succeeded": False,
+            "params": body,
+        }
+        conn.answer(200, task)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    recorder.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with HostileServer(handler) as http:
+        recorder.url = http.url
         yield recorder
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 def test_regenerated_sdk_sends_the_new_field(regenerated: Path, server: Recorder) -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(regenerated),
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
-    proc = subprocess.run(
-        [sys.executable, "-c", WIRE_SCRIPT, server.url],
-        cwd=regenerated,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    proc = run_in(regenerated, WIRE_SCRIPT, server.url)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(proc.stdout)
     assert Path(result["file"]).resolve() == (regenerated / "scaleapi" / "__init__.py").resolve()
