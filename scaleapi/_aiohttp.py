@@ -33,7 +33,7 @@ import asyncio
 import functools
 import os
 import urllib.request
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar, cast
 
 import aiohttp
@@ -97,21 +97,17 @@ class AiohttpDriver:
 
     # -- the driver -------------------------------------------------------------------
 
-    async def run(
+    def run(
         self,
         steps: Exchange[T],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> T:
-        """Drive ``steps`` to its end: the call's result, or its ``ScaleException``."""
-        session = self._current_session()
+    ) -> Coroutine[Any, Any, T]:
+        """Drive ``steps`` to its end: the call's result, or its ``ScaleException``.
 
-        async def send(step: Send) -> Outcome:
-            request = step.request
-            if not isinstance(request, Outgoing):  # made by build_request: take it as is
-                request = _from_httpx(request)
-            return await self._send(session, request, step.max_bytes)
-
-        return await drive_async(steps, send, sleep)
+        Returns the driving coroutine itself rather than awaiting it in one of its own:
+        every coroutine between a create and the socket is resumed each time the create
+        waits, about 1.5 us a wait for each (measured), and a create waits many times."""
+        return drive_async(steps, functools.partial(self._send, self._current_session()), sleep)
 
     @staticmethod
     def build(settings: Settings, call: Call[Any]) -> Outgoing:
@@ -157,9 +153,11 @@ class AiohttpDriver:
 
     # -- sending ----------------------------------------------------------------------
 
-    async def _send(
-        self, session: aiohttp.ClientSession, request: Outgoing, limit: int
-    ) -> Answer | httpx.HTTPError:
+    async def _send(self, session: aiohttp.ClientSession, step: Send) -> Outcome:
+        request = step.request
+        if not isinstance(request, Outgoing):  # made by build_request: take it as is
+            request = _from_httpx(request)
+        limit = step.max_bytes
         url = _yarl_url(request.url)
         proxy, proxy_headers = self._proxy_of(url)
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Self, Unpack
 
 import attrs
 import httpx
@@ -48,13 +48,11 @@ from scaleapi._pool import make_pool
 from scaleapi._raw import RawResponse
 from scaleapi._retry import RetryPolicy
 from scaleapi._task import Task, Tasklist
-from scaleapi._transport import Call, Raw, exchange_raw, run_async
+from scaleapi._transport import Raw, exchange_raw, run_async
 from scaleapi._types import NOT_GIVEN, NotGiven, TimeoutTypes
 
 if TYPE_CHECKING:
     from scaleapi._bulk import BulkResult
-
-T = TypeVar("T")
 
 
 class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
@@ -330,13 +328,13 @@ class AsyncScaleClient(AsyncOperations, BaseClient[httpx.AsyncClient]):
 
     async def _send_raw(self, request: Request) -> RawResponse[Any]:
         call = build_call(request, auto_unique_id=self._auto_unique_id)
-        raw = await self._run(call)
+        driver = self._driver  # sent from here, not from a method of its own: see _aiohttp
+        raw: Raw[Any] = await (
+            driver.run(exchange_raw(self._settings, call, driver.build))
+            if driver is not None
+            else run_async(self._pool.get, exchange_raw(self._settings, call))
+        )
         return attrs.evolve(raw, parsed=stamp(self._wrap(request.op, raw.parsed), raw.request_id))
-
-    async def _run(self, call: Call[T]) -> Raw[T]:
-        if self._driver is not None:
-            return await self._driver.run(exchange_raw(self._settings, call, self._driver.build))
-        return await run_async(self._pool.get, exchange_raw(self._settings, call))
 
     async def aclose(self) -> None:
         """Close the connections this client opened (not those of a passed ``http_client``)."""

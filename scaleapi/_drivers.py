@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ._constants import ASYNC_TRANSPORT_ENV
@@ -36,7 +37,7 @@ class AsyncDriver(Protocol):
     """Sends the requests of an exchange, async: what ``AiohttpDriver`` is. ``build``
     makes the requests of the exchanges it is given (see ``exchange``)."""
 
-    async def run(self, steps: Exchange[T]) -> T: ...
+    def run(self, steps: Exchange[T]) -> Awaitable[T]: ...
 
     def build(self, settings: Settings, call: Call[Any]) -> Request: ...
 
